@@ -1,0 +1,2 @@
+/* agent/agent.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,1 @@
+/* agent/agent.h: placeholder */

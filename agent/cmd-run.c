@@ -1,0 +1,2 @@
+/* agent/cmd-run.c: placeholder */
+typedef int ag_placeholder_t;

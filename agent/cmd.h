@@ -1,0 +1,1 @@
+/* agent/cmd.h: placeholder */

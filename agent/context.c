@@ -1,0 +1,2 @@
+/* agent/context.c: placeholder */
+typedef int ag_placeholder_t;

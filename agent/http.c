@@ -1,0 +1,2 @@
+/* agent/http.c: placeholder */
+typedef int ag_placeholder_t;

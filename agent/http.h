@@ -1,0 +1,1 @@
+/* agent/http.h: placeholder */

@@ -1,0 +1,2 @@
+/* agent/json.c: placeholder */
+typedef int ag_placeholder_t;

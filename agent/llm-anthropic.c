@@ -1,0 +1,2 @@
+/* agent/llm-anthropic.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* agent/llm-price.c: placeholder */
+typedef int ag_placeholder_t;

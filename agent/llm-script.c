@@ -1,0 +1,2 @@
+/* agent/llm-script.c: placeholder */
+typedef int ag_placeholder_t;

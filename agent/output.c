@@ -1,0 +1,2 @@
+/* agent/output.c: placeholder */
+typedef int ag_placeholder_t;

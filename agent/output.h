@@ -1,0 +1,1 @@
+/* agent/output.h: placeholder */

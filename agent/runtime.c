@@ -1,0 +1,2 @@
+/* agent/runtime.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* agent/schema.c: placeholder */
+typedef int ag_placeholder_t;

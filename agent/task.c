@@ -1,0 +1,2 @@
+/* agent/task.c: placeholder */
+typedef int ag_placeholder_t;

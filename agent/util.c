@@ -1,0 +1,171 @@
+/*
+ * util.c: error messages, logging for people, clocks, allocation that
+ * aborts on failure, and reading a file whole. Logging goes to stderr with a
+ * level prefix; it is for humans and never carries secrets or audit records.
+ */
+#include "ag.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const errmsgs[] = {
+#define XX(code, msg) msg,
+    AG_ERRNO_MAP(XX)
+#undef XX
+};
+
+const char *ag_strerror(int err)
+{
+    if (err > AG__ERRBASE && err < AG__ERRMAX)
+        return errmsgs[err - AG__ERRBASE - 1];
+    if (err < 0 && err > -4096)
+        return strerror(-err);
+    if (err == 0)
+        return "success";
+    return "unknown error";
+}
+
+static enum ag_log_level log_level = AG_LOG_WARN;
+
+void ag_log_set_level(enum ag_log_level lvl)
+{
+    log_level = lvl;
+}
+
+enum ag_log_level ag_log_get_level(void)
+{
+    return log_level;
+}
+
+void ag_log(enum ag_log_level lvl, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    char line[2048];
+    va_list ap;
+    int n;
+
+    if (lvl > log_level)
+        return;
+    n = snprintf(line, sizeof line, "agent: %s: ", names[lvl]);
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+}
+
+uint64_t ag_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ag_now_us(void)
+{
+    return ag_now_ns() / 1000u;
+}
+
+uint64_t ag_wall_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "agent: out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *ag_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *ag_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *ag_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+char *ag_xstrdup(const char *s)
+{
+    return ag_xstrndup(s, strlen(s));
+}
+
+char *ag_xstrndup(const char *s, size_t n)
+{
+    char *p = ag_xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *ag_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *p;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom(0);
+    p = ag_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+int ag_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    struct ag_buf b;
+    char chunk[8192];
+    FILE *f;
+    size_t n;
+    int rc = 0;
+
+    *out = NULL;
+    if (!(f = fopen(path, "rb")))
+        return -errno;
+    ag_buf_init(&b, max);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if ((rc = ag_buf_add(&b, chunk, n)) < 0)
+            break;
+    if (!rc && ferror(f))
+        rc = -EIO;
+    fclose(f);
+    if (rc < 0) {
+        ag_buf_free(&b);
+        return rc;
+    }
+    if (len)
+        *len = b.len;
+    *out = ag_buf_steal(&b);
+    return 0;
+}

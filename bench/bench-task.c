@@ -1,0 +1,2 @@
+/* bench/bench-task.c: placeholder */
+typedef int ag_placeholder_t;

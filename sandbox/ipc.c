@@ -1,0 +1,2 @@
+/* sandbox/ipc.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* sandbox/pool.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,1 @@
+/* sandbox/pool.h: placeholder */

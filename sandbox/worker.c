@@ -1,0 +1,2 @@
+/* sandbox/worker.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* sandbox/zygote.c: placeholder */
+typedef int ag_placeholder_t;

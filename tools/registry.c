@@ -1,0 +1,2 @@
+/* tools/registry.c: placeholder */
+typedef int ag_placeholder_t;
