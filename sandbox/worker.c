@@ -1,2 +1,412 @@
-/* sandbox/worker.c: placeholder */
-typedef int ag_placeholder_t;
+/*
+ * worker.c: the tool worker, a process forked by the zygote that serves tool
+ * calls one at a time over its socket, and the restricted Lua state that
+ * tool code runs in (also used by the registry to read descriptors).
+ *
+ * Each call gets a fresh Lua state: nothing one call leaves behind (globals,
+ * metatables, upvalues) reaches the next. The state's allocator refuses past
+ * the call's memory cap and a count hook stops the code past its instruction
+ * budget; once the budget is spent the hook fires on every instruction, so a
+ * `pcall` in a loop cannot swallow the stop. The wall-clock limit is enforced
+ * from outside: the agent process kills a worker that overstays.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "ipc.h"
+#include "json.h"
+
+#define HOOK_EVERY 1000
+
+/* What the count hook needs; lives in the state's extra space. */
+struct hook_state {
+    long left; /* instructions left; < 0 when unlimited */
+    int hit;
+};
+
+static struct hook_state *hook_of(lua_State *L)
+{
+    return *(struct hook_state **)lua_getextraspace(L);
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    struct hook_state *h = hook_of(L);
+
+    AG_UNUSED(ar);
+    if (!h || h->left < 0)
+        return;
+    if (!h->hit) {
+        h->left -= HOOK_EVERY;
+        if (h->left > 0)
+            return;
+        h->hit = 1;
+        /* from now on, stop at every instruction */
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    }
+    luaL_error(L, "tool exceeded its instruction limit");
+}
+
+int ag_lua_limit_hit(lua_State *L)
+{
+    struct hook_state *h = hook_of(L);
+    return h && h->hit;
+}
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct ag_lua_alloc *a = ud;
+    size_t old = ptr ? osize : 0;
+    void *p;
+
+    if (nsize == 0) {
+        free(ptr);
+        a->used -= old;
+        return NULL;
+    }
+    if (a->limit && nsize > old && a->used + (nsize - old) > a->limit) {
+        a->refused = 1;
+        return NULL;
+    }
+    if (!(p = realloc(ptr, nsize)))
+        return NULL;
+    a->used = a->used - old + nsize;
+    return p;
+}
+
+/* load() for text chunks only. */
+static int l_load_text(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int env = !lua_isnone(L, 4);
+
+    if (luaL_loadbufferx(L, s, n, name, "t") != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (env) {
+        lua_pushvalue(L, 4);
+        if (!lua_setupvalue(L, -2, 1))
+            lua_pop(L, 1);
+    }
+    return 1;
+}
+
+static void keep_only(lua_State *L, const char *lib, const char *const *keep)
+{
+    lua_getglobal(L, lib);
+    lua_newtable(L);
+    for (; *keep; keep++) {
+        lua_getfield(L, -2, *keep);
+        lua_setfield(L, -2, *keep);
+    }
+    lua_setglobal(L, lib);
+    lua_pop(L, 1);
+}
+
+lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
+                              struct ag_lua_alloc *alloc)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},
+                                    {LUA_COLIBNAME, luaopen_coroutine},
+                                    {LUA_OSLIBNAME, luaopen_os},
+                                    {NULL, NULL}};
+    static const char *const os_keep[] = {"time", "clock", "date", "difftime",
+                                          NULL};
+    static const char *const drop[] = {"dofile", "loadfile", "require",
+                                       "collectgarbage", NULL};
+    struct hook_state *h;
+    lua_State *L;
+
+    alloc->used = 0;
+    alloc->limit = limits ? limits->memory : 0;
+    alloc->refused = 0;
+    if (!(L = lua_newstate(capped_alloc, alloc)))
+        return NULL;
+    /* Opening the libraries can fail only by running out of memory. */
+    h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->left = limits && limits->instructions > 0 ? limits->instructions : -1;
+    h->hit = 0;
+    luaL_ref(L, LUA_REGISTRYINDEX); /* keep it alive for the state's life */
+    *(struct hook_state **)lua_getextraspace(L) = h;
+
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    for (const char *const *d = drop; *d; d++) {
+        lua_pushnil(L);
+        lua_setglobal(L, *d);
+    }
+    lua_pushcfunction(L, l_load_text);
+    lua_setglobal(L, "load");
+    keep_only(L, LUA_OSLIBNAME, os_keep);
+    /* string.dump would let code make bytecode; nothing may load it, but
+     * there is no reason to offer it either. */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    ag_json_open(L);
+    lua_setglobal(L, "json");
+    if (h->left >= 0)
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return L;
+}
+
+/* ---- the worker loop --------------------------------------------------- */
+
+static int worker_fd = -1;
+static long rpc_seq;
+
+/* log(...) inside a tool: sends the message to the agent (which may show it
+ * at debug level) and waits for the acknowledgement. */
+static int l_log(lua_State *L)
+{
+    luaL_Buffer b;
+    cJSON *msg, *params, *reply = NULL;
+    int n = lua_gettop(L), rc;
+
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, ' ');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "type", "rpc");
+    cJSON_AddNumberToObject(msg, "id", (double)++rpc_seq);
+    cJSON_AddStringToObject(msg, "op", "log");
+    params = cJSON_AddObjectToObject(msg, "params");
+    cJSON_AddStringToObject(params, "message", lua_tostring(L, -1));
+    rc = ag_ipc_send(worker_fd, msg);
+    cJSON_Delete(msg);
+    if (rc == 0)
+        rc = ag_ipc_recv(worker_fd, AG_IPC_MAX_FRAME, &reply);
+    if (rc <= 0)
+        _exit(4); /* the agent went away or broke the protocol */
+    cJSON_Delete(reply);
+    return 0;
+}
+
+static void send_error(int fd, double id, const char *message,
+                       const char *verdict)
+{
+    cJSON *m = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(m, "type", "error");
+    cJSON_AddNumberToObject(m, "id", id);
+    cJSON_AddStringToObject(m, "message", message);
+    if (verdict)
+        cJSON_AddStringToObject(m, "verdict", verdict);
+    if (ag_ipc_send(fd, m) < 0)
+        _exit(5);
+    cJSON_Delete(m);
+}
+
+static const struct ag_tool_code *find_code(const struct ag_tool_code *code,
+                                            int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(code[i].name, name) == 0)
+            return &code[i];
+    return NULL;
+}
+
+/* What run_call needs; passed as a light userdata. */
+struct call_ctx {
+    const char *tool, *fn;
+    const char *chunk;
+    size_t len;
+    int binary;
+    const cJSON *args;
+    double id;
+};
+
+/* Protected: loads the tool, finds its run function and calls it with
+ * (args, ctx). Leaves run's first two results. */
+static int run_call(lua_State *L)
+{
+    struct call_ctx *cc = lua_touserdata(L, 1);
+    char name[128];
+
+    lua_settop(L, 0);
+    snprintf(name, sizeof name, "=%s.lua", cc->tool);
+    if (luaL_loadbufferx(L, cc->chunk, cc->len, name,
+                         cc->binary ? "b" : "t") != LUA_OK)
+        return lua_error(L);
+    lua_call(L, 0, 1);
+    if (!lua_istable(L, 1))
+        return luaL_error(L, "%s: the tool file must return a table",
+                          cc->tool);
+    if (cc->fn) {
+        if (lua_getfield(L, 1, "functions") != LUA_TTABLE ||
+            lua_getfield(L, -1, cc->fn) != LUA_TTABLE)
+            return luaL_error(L, "%s: no function \"%s\"", cc->tool, cc->fn);
+    }
+    if (lua_getfield(L, -1, "run") != LUA_TFUNCTION)
+        return luaL_error(L, "%s%s%s: run is not a function", cc->tool,
+                          cc->fn ? "." : "", cc->fn ? cc->fn : "");
+    ag_json_push(L, cc->args);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, cc->tool);
+    lua_setfield(L, -2, "tool");
+    if (cc->fn) {
+        lua_pushstring(L, cc->fn);
+        lua_setfield(L, -2, "fn");
+    }
+    lua_pushinteger(L, (lua_Integer)cc->id);
+    lua_setfield(L, -2, "call_id");
+    lua_call(L, 2, 2);
+    return 2;
+}
+
+static void handle_call(int fd, const cJSON *msg,
+                        const struct ag_tool_code *code, int ncode)
+{
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(msg, "limits");
+    const char *src = ag_json_str(msg, "source");
+    const struct ag_tool_code *c;
+    struct ag_lua_limits limits;
+    struct ag_lua_alloc alloc;
+    struct call_ctx cc;
+    size_t max_out;
+    char err[600];
+    lua_State *L;
+    cJSON *reply, *value = NULL;
+    char *text;
+    int rc;
+
+    memset(&cc, 0, sizeof cc);
+    cc.id = cJSON_IsNumber(jid) ? jid->valuedouble : 0;
+    cc.tool = ag_json_str(msg, "tool");
+    cc.fn = ag_json_str(msg, "fn");
+    cc.args = cJSON_GetObjectItemCaseSensitive(msg, "args");
+    if (!cc.tool) {
+        send_error(fd, cc.id, "call without a tool name", NULL);
+        return;
+    }
+    if ((c = find_code(code, ncode, cc.tool))) {
+        cc.chunk = c->chunk;
+        cc.len = c->len;
+        cc.binary = c->binary;
+    } else if (src) {
+        cc.chunk = src;
+        cc.len = strlen(src);
+    } else {
+        snprintf(err, sizeof err, "unknown tool \"%s\"", cc.tool);
+        send_error(fd, cc.id, err, NULL);
+        return;
+    }
+    limits.memory = (size_t)ag_json_num(lim, "memory", 64 << 20);
+    limits.instructions = (long)ag_json_num(lim, "instructions", 0);
+    max_out = (size_t)ag_json_num(lim, "output", 1 << 20);
+    if (!(L = ag_lua_sandbox_new(&limits, &alloc))) {
+        send_error(fd, cc.id, "tool exceeded its memory limit", "memory");
+        return;
+    }
+    lua_pushcfunction(L, l_log);
+    lua_setglobal(L, "log");
+    lua_pushcfunction(L, l_log);
+    lua_setglobal(L, "print");
+
+    lua_pushcfunction(L, run_call);
+    lua_pushlightuserdata(L, &cc);
+    rc = lua_pcall(L, 1, 2, 0);
+    if (rc != LUA_OK || alloc.refused || ag_lua_limit_hit(L)) {
+        const char *verdict = NULL;
+        if (alloc.refused) {
+            snprintf(err, sizeof err,
+                     "tool exceeded its memory limit (%zu bytes)",
+                     limits.memory);
+            verdict = "memory";
+        } else if (ag_lua_limit_hit(L)) {
+            snprintf(err, sizeof err,
+                     "tool exceeded its instruction limit (%ld)",
+                     limits.instructions);
+            verdict = "cpu";
+        } else {
+            const char *m = lua_tostring(L, -1);
+            snprintf(err, sizeof err, "%s", m ? m : "error object is not a string");
+        }
+        lua_close(L);
+        send_error(fd, cc.id, err, verdict);
+        return;
+    }
+    /* run returned (value) or (nil, message) */
+    if (lua_isnil(L, -2) && !lua_isnil(L, -1)) {
+        const char *m = luaL_tolstring(L, -1, NULL);
+        snprintf(err, sizeof err, "%s", m);
+        lua_close(L);
+        send_error(fd, cc.id, err, NULL);
+        return;
+    }
+    rc = ag_json_from_lua(L, -2, &value, err, sizeof err);
+    lua_close(L);
+    if (rc < 0) {
+        char m[700];
+        snprintf(m, sizeof m, "tool result cannot be sent as JSON: %s", err);
+        send_error(fd, cc.id, m, NULL);
+        return;
+    }
+    reply = cJSON_CreateObject();
+    cJSON_AddStringToObject(reply, "type", "result");
+    cJSON_AddNumberToObject(reply, "id", cc.id);
+    cJSON_AddItemToObject(reply, "value", value);
+    text = cJSON_PrintUnformatted(reply);
+    cJSON_Delete(reply);
+    if (!text) {
+        send_error(fd, cc.id, "tool exceeded its memory limit", "memory");
+        return;
+    }
+    if (strlen(text) > max_out + 64) {
+        free(text);
+        snprintf(err, sizeof err, "tool output exceeded %zu bytes", max_out);
+        send_error(fd, cc.id, err, "output");
+        return;
+    }
+    rc = ag_ipc_send_raw(fd, text, strlen(text));
+    free(text);
+    if (rc < 0)
+        _exit(5);
+}
+
+void ag_worker_main(int fd, const struct ag_tool_code *code, int ncode)
+{
+    worker_fd = fd;
+    for (;;) {
+        cJSON *msg = NULL;
+        int rc = ag_ipc_recv(fd, AG_IPC_MAX_FRAME, &msg);
+
+        if (rc == 0)
+            _exit(0);
+        if (rc < 0)
+            _exit(2);
+        if (strcmp(ag_ipc_type(msg), "call") != 0)
+            _exit(3);
+        handle_call(fd, msg, code, ncode);
+        cJSON_Delete(msg);
+    }
+}
