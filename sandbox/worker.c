@@ -128,8 +128,8 @@ lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
                                     {NULL, NULL}};
     static const char *const os_keep[] = {"time", "clock", "date", "difftime",
                                           NULL};
-    static const char *const drop[] = {"dofile", "loadfile", "require",
-                                       "collectgarbage", NULL};
+    static const char *const drop[] = {"dofile",         "loadfile", "require",
+                                       "collectgarbage", "print",    NULL};
     struct hook_state *h;
     lua_State *L;
 

@@ -1,0 +1,90 @@
+/*
+ * llm-client.h: sending a request to a model and getting one reply back, on
+ * the event loop: over HTTP with a codec (llm.h), with retries, backoff and
+ * jitter, honouring Retry-After; or from a script that plays the model.
+ *
+ * Retried: connection faults, timeouts, truncated streams, and the statuses
+ * 408, 429, 500, 502, 503, 504 and 529, up to max_attempts and within
+ * retry_total_ms. Not retried: other statuses (the endpoint's own message is
+ * reported) and replies that arrive whole but cannot be understood (the
+ * codec names what was wrong). Every failed attempt is reported through
+ * on_attempt so that it can be shown and audited.
+ */
+#ifndef AG_LLM_CLIENT_H
+#define AG_LLM_CLIENT_H
+
+#include "http.h"
+#include "llm.h"
+
+struct ag_script; /* a Lua file that plays the model */
+
+struct ag_llm_cfg {
+    const struct ag_codec *codec; /* NULL when script is set */
+    struct ag_script *script;     /* the stand-in, or NULL */
+    const char *base_url;         /* NULL: the codec's default */
+    const char *api_key;          /* NULL or "": no auth header */
+    long connect_ms, first_byte_ms, idle_ms; /* 0: http.h defaults */
+    int max_attempts;      /* default 5 */
+    long backoff_ms;       /* first retry delay; default 500 */
+    long backoff_max_ms;   /* default 20000 */
+    long retry_total_ms;   /* no retry starts past this; default 120000 */
+    size_t max_reply;      /* default 16 MiB */
+};
+
+struct ag_llm_attempt {
+    int n;              /* 1, 2, ... */
+    int err;            /* why it failed */
+    long status;        /* HTTP status, 0 when none */
+    const char *message; /* what went wrong */
+    double retry_in_ms; /* the delay before the next attempt, -1: none */
+    double ms;          /* how long the attempt took */
+};
+
+struct ag_llm_cb {
+    /* Each piece of streamed text as it arrives; may be NULL. */
+    void (*on_text)(void *ud, const char *s, size_t n);
+    /* Each failed attempt; may be NULL. */
+    void (*on_attempt)(void *ud, const struct ag_llm_attempt *a);
+    /* The end, exactly once, never from inside ag_llm_send. On success err
+     * is 0 and the callee may move reply's contents out (the client clears
+     * what is left). On failure err is negative (AG_ECONNECT, AG_ETIMEOUT,
+     * AG_ETRUNC, AG_EHTTP, AG_EPARSE, AG_EPROTO, AG_ETOOBIG) and message
+     * says what went wrong. attempts counts the tries. */
+    void (*on_done)(void *ud, int err, struct ag_llm_reply *reply,
+                    const char *message, int attempts);
+    void *ud;
+};
+
+struct ag_llm_call;
+
+/* Sends req (copied into a request body at once; req may go away after the
+ * call). Returns 0 or a negative code (then no callback runs). */
+int ag_llm_send(uv_loop_t *loop, struct ag_http *http,
+                const struct ag_llm_cfg *cfg, const struct ag_llm_req *req,
+                const struct ag_llm_cb *cb, struct ag_llm_call **out);
+
+/* Stops a call; no further callback runs. */
+void ag_llm_cancel(struct ag_llm_call *c);
+
+/* ---- the script stand-in (llm-script.c) -------------------------------- */
+
+/* Loads a script model: a Lua file returning function(ctx) (or a table with
+ * a reply function). ctx has messages ({role, content, tool_calls =
+ * {{id, name, arguments}}, tool_call_id, name}), tools (names), step (1 for
+ * the first reply), model. The function returns a string (the final
+ * answer) or a table {text =, tool_calls = {{name =, arguments = table or
+ * JSON text, id =}}, usage = {input =, output =}}. Returns 0 or AG_ELUA /
+ * -errno with a message naming the file and line. */
+int ag_script_new(const char *path, struct ag_script **out, char *err,
+                  size_t errlen);
+/* ag_script_free(NULL) is a no-op. */
+void ag_script_free(struct ag_script *s);
+/* Runs the script for one reply (synchronously). On success reply holds
+ * the answer with stand_in set and usage estimated from sizes (bytes / 4)
+ * when the script gave none. Returns 0 or AG_ELUA with a message. */
+int ag_script_answer(struct ag_script *s, const struct ag_llm_req *req,
+                     struct ag_llm_reply *reply, char *err, size_t errlen);
+/* The script's path, as given. */
+const char *ag_script_path(const struct ag_script *s);
+
+#endif

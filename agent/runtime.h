@@ -1,1 +1,0 @@
-/* agent/runtime.h: placeholder */
