@@ -21,9 +21,12 @@
 enum ag_role { AG_ROLE_SYSTEM, AG_ROLE_USER, AG_ROLE_ASSISTANT, AG_ROLE_TOOL };
 
 struct ag_toolcall {
-    char *id;   /* provider's call id; the client makes one up when absent */
-    char *name; /* tool name as the model wrote it */
-    char *args; /* arguments as JSON text, exactly as sent (may be invalid) */
+    char *id;   /* provider's call id; NULL when absent (the client then
+                   makes one up) */
+    char *name; /* tool name as the model wrote it; never NULL in a parsed
+                   reply ("" when the provider sent none) */
+    char *args; /* arguments as JSON text, exactly as sent (may be invalid);
+                   "{}" when the provider sent none */
 };
 
 struct ag_msg {
@@ -52,6 +55,9 @@ struct ag_llm_req {
     int stream;         /* ask for SSE */
     int max_tokens;     /* 0: provider default (anthropic needs one: 4096) */
     double temperature; /* < 0: not sent */
+    int step; /* replies received so far in the run (not sent: for the
+                 stand-ins, which cannot count them once context cuts drop
+                 old steps) */
 };
 
 struct ag_usage {
@@ -69,7 +75,9 @@ struct ag_llm_reply {
     int stand_in; /* answered by a script or a recorded log, not a model */
 };
 
-/* Frees what the reply owns; the struct itself is the caller's. */
+/* Free what the struct owns (the struct itself is the caller's) and leave
+ * it empty: pointers NULL, counts 0, a reply's usage -1/-1. NULL is a
+ * no-op. */
 void ag_llm_reply_clear(struct ag_llm_reply *r);
 void ag_msg_clear(struct ag_msg *m);
 void ag_toolcall_clear(struct ag_toolcall *c);
@@ -77,7 +85,11 @@ void ag_toolcall_clear(struct ag_toolcall *c);
 /* ---- codecs ------------------------------------------------------------ */
 
 /* Accumulates a streamed reply. Providers fill it event by event; what is
- * common to all of them lives here, the rest in the private fields. */
+ * common to all of them lives here, the rest in the private fields.
+ * Invariant: text.len plus the lengths of every call's id, name and args
+ * (that is, used) never exceeds max, and ncalls <= AG_STREAM_MAXCALLS. */
+#define AG_STREAM_MAXCALLS 256
+
 struct ag_stream {
     struct ag_buf text;
     struct ag_stream_call {
@@ -92,33 +104,58 @@ struct ag_stream {
      * be NULL. */
     void (*on_text)(void *ud, const char *s, size_t n);
     void *ud;
-    size_t max; /* bound for each buffer */
+    size_t max; /* bound for the whole reply: all buffers together */
     int cur;    /* private to the codec: current content block, -1 none */
+    size_t used; /* private: bytes held by all buffers together */
 };
 
+/* Prepares an empty stream (usage -1/-1, cur -1, on_text NULL); set on_text
+ * and ud afterwards. */
 void ag_stream_init(struct ag_stream *s, size_t max);
+/* Frees the buffers; the stream can be initialised again. */
 void ag_stream_free(struct ag_stream *s);
 /* Returns the call with this provider index, creating it (in order of first
- * appearance) when new; NULL when out of memory. */
+ * appearance) when new; NULL when out of memory or when the stream already
+ * holds AG_STREAM_MAXCALLS calls. */
 struct ag_stream_call *ag_stream_call(struct ag_stream *s, int index);
-/* Moves the accumulated reply into *out (cleared first). */
+/* Appends n bytes to b, one of s's buffers, keeping the reply within
+ * s->max. Returns 0, AG_ETOOBIG or -ENOMEM; b is unchanged on failure. */
+int ag_stream_add(struct ag_stream *s, struct ag_buf *b, const char *p,
+                  size_t n);
+/* Appends a piece of the reply's text and passes it to on_text. Same
+ * returns as ag_stream_add; on_text is not called on failure or for n 0. */
+int ag_stream_text(struct ag_stream *s, const char *p, size_t n);
+/* Moves the accumulated reply into *out (cleared first, so it must hold a
+ * reply or be zeroed): text NULL when empty, calls ordered by provider
+ * index, ids NULL when absent, empty arguments as "{}". The stream is left
+ * empty but keeps max, on_text and ud; done is kept. */
 void ag_stream_take(struct ag_stream *s, struct ag_llm_reply *out);
 
 struct ag_codec {
     const char *name;        /* "openai", "anthropic" */
     const char *path;        /* appended to the base URL: "/chat/completions" */
     const char *default_url; /* used when no base URL is given */
-    /* Builds the JSON body. Returns 0 or a negative code. */
+    /* Appends the JSON body to *body. Returns 0; -EINVAL for a malformed
+     * request (a role out of range, a count without its array);
+     * AG_ETOOBIG when body->max would be passed, or -ENOMEM, leaving the
+     * body as it was. Borrows req. */
     int (*build)(const struct ag_llm_req *req, struct ag_buf *body);
     /* Appends the provider's headers (auth, version) to *hdrs. api_key may
      * be NULL or empty (local servers need none). */
     int (*headers)(const char *api_key, struct curl_slist **hdrs);
-    /* Parses a whole non-streamed response body. On failure returns
-     * AG_EPARSE or AG_EPROTO with a message in err naming what was wrong
-     * ("choices[0].message missing", "error from endpoint: ..."). */
+    /* Parses a whole non-streamed response body into *out, which is
+     * cleared first (it must hold a reply or be zeroed) and left empty on
+     * failure. On failure returns AG_EPARSE or AG_EPROTO with a message in
+     * err naming what was wrong ("choices[0].message missing", "error from
+     * endpoint: <type>: <message>", "invalid JSON in reply at byte ...").
+     * err may be NULL or errlen 0. */
     int (*parse)(const char *body, size_t n, struct ag_llm_reply *out,
                  char *err, size_t errlen);
-    /* Handles one SSE event of a streamed response. Same error contract. */
+    /* Handles one SSE event of a streamed response: event is the SSE event
+     * name (may be NULL), data its data of length n. Same error contract,
+     * plus AG_ETOOBIG ("reply too large") when the reply passes s->max and
+     * -ENOMEM. After an error the stream must not be fed again. Events
+     * after the terminal one are ignored. */
     int (*event)(struct ag_stream *s, const char *event, const char *data,
                  size_t n, char *err, size_t errlen);
 };
@@ -126,7 +163,49 @@ struct ag_codec {
 extern const struct ag_codec ag_codec_openai;
 extern const struct ag_codec ag_codec_anthropic;
 
-/* Returns the codec of that name, or NULL. */
+/* Returns the codec of that name, or NULL (also for NULL). */
 const struct ag_codec *ag_codec_find(const char *name);
+
+/* ---- private to the codecs (llm-msg.c) --------------------------------- */
+
+/* Formats a message into err (may be NULL or errlen 0). */
+void ag__codec_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Parses n bytes of JSON that must be one object (trailing white space
+ * allowed). Returns 0 and a tree in *out (cJSON_Delete it), or AG_EPARSE
+ * with "invalid JSON in reply at byte N of M: near '...'" in err. */
+int ag__codec_json(const char *p, size_t n, cJSON **out, char *err,
+                   size_t errlen);
+/* Returns AG_EPROTO with "error from endpoint: <type>: <message>" in err
+ * when root is an error reply ({"error": {...}}, {"error": "..."},
+ * {"type": "error", ...} or {"object": "error", ...}), else 0. */
+int ag__codec_error(const cJSON *root, char *err, size_t errlen);
+/* Appends "name: value" to *hdrs. Returns 0, -ENOMEM, or -EINVAL when
+ * value holds a control character (a key must not inject header lines).
+ * The formatted line is wiped before it is freed: it may hold a key. */
+int ag__codec_header(struct curl_slist **hdrs, const char *name,
+                     const char *value);
+/* A non-negative integer member of obj, or -1 when missing or invalid. */
+long ag__codec_count(const cJSON *obj, const char *key);
+
+/* Writes JSON text into a bounded buffer, commas included. The first
+ * failure (AG_ETOOBIG, -ENOMEM) sticks in rc and makes later calls no-ops,
+ * so a builder checks once at the end. */
+struct ag__jw {
+    struct ag_buf *b;
+    int rc;
+    int comma; /* a value was just written: the next one needs a ',' */
+};
+void ag__jw_init(struct ag__jw *w, struct ag_buf *b);
+void ag__jw_open(struct ag__jw *w, char c);  /* '{' or '[' */
+void ag__jw_close(struct ag__jw *w, char c); /* '}' or ']' */
+void ag__jw_key(struct ag__jw *w, const char *key);
+void ag__jw_str(struct ag__jw *w, const char *s); /* NULL writes null */
+void ag__jw_raw(struct ag__jw *w, const char *json); /* a value as text */
+void ag__jw_num(struct ag__jw *w, double d);
+void ag__jw_json(struct ag__jw *w, const cJSON *v); /* compact */
+/* Key and value in one call. */
+void ag__jw_kstr(struct ag__jw *w, const char *key, const char *s);
+void ag__jw_kraw(struct ag__jw *w, const char *key, const char *json);
 
 #endif

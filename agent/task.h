@@ -84,13 +84,18 @@ int ag_task_load(const char *path, struct ag_task **out, char *err,
 
 /* Applies "PROVIDER:NAME" from the command line ("openai:gpt-4o",
  * "anthropic:claude-sonnet-4-5", "script:path/model.lua"; a script path is
- * taken relative to the current directory). Returns 0 or AG_ETASK with a
- * message. */
+ * taken relative to the current directory; NAME may hold further colons, as
+ * in "openai:llama3:8b"). A change of provider drops the task's base_url and
+ * api_key (they belong to the provider they were written for); a change of
+ * model drops its price. Returns 0 or AG_ETASK with a message (not starting
+ * with the path: the spec came from the command line), and then changes
+ * nothing. */
 int ag_task_set_model(struct ag_task *t, const char *spec, char *err,
                       size_t errlen);
 
 /* Checks what must hold after command-line overrides (a known provider, a
- * script file for the script provider). Returns 0 or AG_ETASK. */
+ * readable script file for the script provider, a model name for the
+ * others). Returns 0 or AG_ETASK with a message naming the file or field. */
 int ag_task_check(const struct ag_task *t, char *err, size_t errlen);
 
 /* ag_task_free(NULL) is a no-op. */

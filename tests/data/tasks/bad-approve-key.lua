@@ -1,0 +1,2 @@
+-- expect: approve must be a list (got key ["email"])
+return { goal = "g", tools = { "email" }, approve = { email = true } }

@@ -1,0 +1,2 @@
+-- expect: 2: no goal today
+error("no goal today")

@@ -1,0 +1,2 @@
+-- expect: unknown field "gaol" (did you mean "goal"?)
+return { gaol = "swapped letters" }

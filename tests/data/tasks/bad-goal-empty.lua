@@ -1,0 +1,2 @@
+-- expect: goal must be a non-empty string (got "")
+return { goal = "" }

@@ -1,0 +1,2 @@
+-- expect: goal is required
+return { name = "x", system = "You help." }

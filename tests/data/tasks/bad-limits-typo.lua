@@ -1,0 +1,2 @@
+-- expect: unknown field "limits.step" (did you mean "limits.steps"?)
+return { goal = "g", limits = { step = 3 } }

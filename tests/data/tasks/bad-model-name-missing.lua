@@ -1,0 +1,2 @@
+-- expect: model.name is required for provider anthropic
+return { goal = "g", model = { provider = "anthropic" } }

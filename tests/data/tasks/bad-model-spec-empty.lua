@@ -1,0 +1,2 @@
+-- expect: model needs a name after "openai:"
+return { goal = "g", model = "openai:" }

@@ -1,0 +1,2 @@
+-- expect: name must be a non-empty string (got "")
+return { name = "", goal = "g" }

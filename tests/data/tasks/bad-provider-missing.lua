@@ -1,0 +1,2 @@
+-- expect: model.provider is required
+return { goal = "g", model = { name = "gpt-4o" } }

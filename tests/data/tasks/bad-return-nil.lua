@@ -1,0 +1,2 @@
+-- expect: must return a table (got nil)
+local t = { goal = "forgot to return it" }

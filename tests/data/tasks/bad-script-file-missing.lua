@@ -1,0 +1,2 @@
+-- expect: model.file is required for provider script
+return { goal = "g", model = { provider = "script" } }

@@ -1,0 +1,2 @@
+-- expect: limits.seconds must be a positive number (got inf)
+return { goal = "g", limits = { seconds = math.huge } }

@@ -1,0 +1,2 @@
+-- expect: secrets[2] must be a non-empty string (got "")
+return { goal = "g", secrets = { "hunter2", "" } }

@@ -1,0 +1,3 @@
+-- expect: 3: unexpected symbol near '='
+return {
+  goal = = "g" }

@@ -1,0 +1,2 @@
+-- expect: system must be a string (got true)
+return { goal = "g", system = true }

@@ -1,0 +1,2 @@
+-- expect: tools lists "calc" twice
+return { goal = "g", tools = { "calc", calc = { timeout = 2 } } }

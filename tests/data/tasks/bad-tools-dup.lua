@@ -1,0 +1,2 @@
+-- expect: tools lists "clock" twice
+return { goal = "g", tools = { "clock", "calc", "clock" } }

@@ -1,0 +1,2 @@
+-- expect: unknown field "colour"
+return { goal = "g", colour = "red" }

@@ -1,0 +1,2 @@
+-- expect: unknown field [1]
+return { "clock", goal = "g" }

@@ -1,0 +1,2 @@
+-- Only the goal: everything else takes its default.
+return { goal = "Say hello." }

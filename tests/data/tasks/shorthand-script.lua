@@ -1,0 +1,2 @@
+-- A script model by shorthand: the path is relative to this file.
+return { goal = "g", model = "script:model.lua" }
