@@ -564,6 +564,7 @@ static void plan(struct ag_agent *a)
     req.stream = cfg->stream;
     req.max_tokens = cfg->max_tokens;
     req.temperature = cfg->temperature;
+    req.step = a->step;
 
     memset(&ev, 0, sizeof ev);
     ev.type = AG_EV_LLM_REQUEST;

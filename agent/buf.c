@@ -39,14 +39,17 @@ static int grow(struct ag_buf *b, size_t need)
     size_t cap;
     char *p;
 
-    if (need > b->max)
+    if (need > b->max || need == SIZE_MAX)
         return AG_ETOOBIG;
     if (need + 1 <= b->cap)
         return 0;
     cap = b->cap ? b->cap : 64;
-    while (cap < need + 1)
+    while (cap < need + 1 && cap <= SIZE_MAX / 2)
         cap *= 2;
-    if (cap > b->max + 1)
+    if (cap < need + 1)
+        cap = need + 1;
+    /* never past max + 1 (the NUL), computed without overflow */
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     p = realloc(b->data, cap);
     if (!p)

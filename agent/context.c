@@ -104,4 +104,31 @@ void ag_context_fit(struct ag_agent *a, long fixed)
         keep_from -= end;
         report(a, 0, bytes, 0, "oldest step dropped");
     }
+    /* 3. the newest results alone are too big: share what is left */
+    if (total(a, fixed) > budget) {
+        long others = fixed;
+        int nres = 0;
+        for (int i = 0; i < a->nmsgs; i++) {
+            if (a->msgs[i].role == AG_ROLE_TOOL && i >= keep_from)
+                nres++;
+            else
+                others += ag_context_tokens(&a->msgs[i]);
+        }
+        for (int i = keep_from; i < a->nmsgs && nres > 0; i++) {
+            struct ag_msg *m = &a->msgs[i];
+            long room = (budget - others) / nres * 4 - 64;
+            size_t n = m->text ? strlen(m->text) : 0, keep;
+            char *s;
+            if (m->role != AG_ROLE_TOOL)
+                continue;
+            keep = room > SHORT_KEEP ? (size_t)room : SHORT_KEEP;
+            if (n <= keep + 64)
+                continue;
+            s = ag_xasprintf("%.*s [... %zu bytes cut to fit the context]",
+                             (int)keep, m->text, n - keep);
+            free(m->text);
+            m->text = s;
+            report(a, i, n, strlen(s), "newest tool result shortened");
+        }
+    }
 }

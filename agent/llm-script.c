@@ -123,7 +123,7 @@ static void push_json_text(lua_State *L, const char *text)
 
 static void push_ctx(lua_State *L, const struct ag_llm_req *req)
 {
-    int step = 1;
+    int step = req->step + 1;
 
     lua_createtable(L, 0, 5);
     lua_createtable(L, req->nmsgs, 0);
@@ -136,8 +136,6 @@ static void push_ctx(lua_State *L, const struct ag_llm_req *req)
             lua_pushstring(L, m->text);
             lua_setfield(L, -2, "content");
         }
-        if (m->role == AG_ROLE_ASSISTANT)
-            step++;
         if (m->ncalls) {
             lua_createtable(L, m->ncalls, 0);
             for (int k = 0; k < m->ncalls; k++) {
