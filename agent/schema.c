@@ -1,13 +1,14 @@
 /*
  * schema.c: a validator for the subset of JSON Schema that tool parameters
- * use (see schema.h), and a checker that tells tool authors at load time
- * when their schema is malformed or leans on a keyword we do not implement.
+ * use (see schema.h), and the plumbing it shares with the checker in
+ * schema-check.c, which tells tool authors at load time when their schema is
+ * malformed or leans on a keyword we do not implement.
  *
- * Both walk the schema recursively, at most MAX_DEPTH levels deep. Paths are
- * kept as a chain of stack-allocated links (struct path), one per level, and
- * turned into text only when something fails, so a value that validates
- * costs no string work. Messages are written into the caller's buffer,
- * truncated on a UTF-8 boundary.
+ * Both walk the schema recursively, at most AG__SCHEMA_MAX_DEPTH levels
+ * deep. Paths are kept as a chain of stack-allocated links (struct
+ * ag__schema_path), one per level, and turned into text only when something
+ * fails, so a value that validates costs no string work. Messages are
+ * written into the caller's buffer, truncated on a UTF-8 boundary.
  *
  * ag_schema_validate follows JSON Schema where this subset is concerned:
  * keywords that apply to one type (minimum, minLength, items...) ignore
@@ -16,6 +17,7 @@
  * fails closed: the value is rejected with an "invalid schema" message.
  */
 #include "schema.h"
+#include "schema-private.h"
 
 #include "ag.h"
 
@@ -25,25 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_DEPTH 64  /* schema levels, and levels inside compared values */
-#define SNIP      160 /* longest quoted name or printed value in a message */
-
-/* One step of the path from the root: a property name, or an array index
- * when key is NULL. The root itself is a NULL link. */
-struct path {
-    const struct path *up;
-    const char *key;
-    size_t index;
-};
-
-/* What a walk needs to report a failure. dollar: validation paths start
- * with "$" ("$.a[0]"), schema paths have no root mark ("properties.a"). */
-struct ctx {
-    char *err;
-    size_t errlen;
-    int dollar;
-};
 
 /* ---- bounded message writer ------------------------------------------- */
 
@@ -96,11 +79,12 @@ static void out_end(struct out *o)
     }
 }
 
-/* Appends s as a JSON string, at most SNIP bytes of it. */
+/* Appends s as a JSON string, at most AG__SCHEMA_SNIP bytes of it. */
 static void out_quote(struct out *o, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s), i, lim = n > SNIP ? utf8_whole(s, SNIP) : n;
+    size_t n = strlen(s), i,
+           lim = n > AG__SCHEMA_SNIP ? utf8_whole(s, AG__SCHEMA_SNIP) : n;
 
     out_adds(o, "\"");
     for (i = 0; i < lim; i++) {
@@ -123,7 +107,7 @@ static void out_quote(struct out *o, const char *s)
 }
 
 /* Writes a quoted string into a small array, for use in a message. */
-static const char *quoted(char *dst, size_t cap, const char *s)
+const char *ag__schema_quoted(char *dst, size_t cap, const char *s)
 {
     struct out o = {dst, 0, cap, 0};
 
@@ -143,7 +127,8 @@ static const char *num_str(char *dst, size_t cap, double d)
     return dst;
 }
 
-static void path_print(struct out *o, const struct path *p, int dollar)
+static void path_print(struct out *o, const struct ag__schema_path *p,
+                       int dollar)
 {
     const char *k;
 
@@ -175,8 +160,8 @@ static void path_print(struct out *o, const struct path *p, int dollar)
     out_adds(o, p->key);
 }
 
-__attribute__((format(printf, 3, 4))) static int
-fail(const struct ctx *c, const struct path *at, const char *fmt, ...)
+int ag__schema_fail(const struct ag__schema_ctx *c,
+                    const struct ag__schema_path *at, const char *fmt, ...)
 {
     struct out o = {c->err, 0, c->err ? c->errlen : 0, 0};
     char msg[1024];
@@ -201,11 +186,7 @@ fail(const struct ctx *c, const struct path *at, const char *fmt, ...)
 
 /* ---- JSON values ------------------------------------------------------- */
 
-static const char *const type_names[] = {
-    "object", "array", "string", "number", "integer", "boolean", "null",
-};
-
-static int is_integer(const cJSON *j)
+int ag__schema_is_integer(const cJSON *j)
 {
     return cJSON_IsNumber(j) && isfinite(j->valuedouble) &&
            floor(j->valuedouble) == j->valuedouble;
@@ -221,7 +202,7 @@ static const char *type_of(const cJSON *j)
     if (cJSON_IsString(j))
         return "string";
     if (cJSON_IsNumber(j))
-        return is_integer(j) ? "integer" : "number";
+        return ag__schema_is_integer(j) ? "integer" : "number";
     if (cJSON_IsBool(j))
         return "boolean";
     if (cJSON_IsNull(j))
@@ -234,7 +215,7 @@ static const char *type_of(const cJSON *j)
 static int has_type(const char *name, const cJSON *j)
 {
     if (strcmp(name, "integer") == 0)
-        return is_integer(j);
+        return ag__schema_is_integer(j);
     if (strcmp(name, "number") == 0)
         return cJSON_IsNumber(j);
     if (strcmp(name, "boolean") == 0)
@@ -250,7 +231,7 @@ static int has_type(const char *name, const cJSON *j)
 static const char *value_str(char *dst, size_t cap, const cJSON *j)
 {
     if (cJSON_IsString(j))
-        return quoted(dst, cap, j->valuestring);
+        return ag__schema_quoted(dst, cap, j->valuestring);
     if (cJSON_IsNumber(j))
         return num_str(dst, cap, j->valuedouble);
     if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
@@ -265,7 +246,7 @@ static const char *value_str(char *dst, size_t cap, const cJSON *j)
     return dst;
 }
 
-/* A schema's value printed as JSON, cut to SNIP bytes. */
+/* A schema's value printed as JSON, cut to AG__SCHEMA_SNIP bytes. */
 static const char *json_str(char *dst, size_t cap, const cJSON *j)
 {
     struct out o = {dst, 0, cap, 0};
@@ -276,8 +257,8 @@ static const char *json_str(char *dst, size_t cap, const cJSON *j)
     if (!s)
         return "(unprintable)";
     n = strlen(s);
-    if (n > SNIP) {
-        out_add(&o, s, utf8_whole(s, SNIP));
+    if (n > AG__SCHEMA_SNIP) {
+        out_add(&o, s, utf8_whole(s, AG__SCHEMA_SNIP));
         out_adds(&o, "...");
     } else {
         out_add(&o, s, n);
@@ -289,13 +270,13 @@ static const char *json_str(char *dst, size_t cap, const cJSON *j)
 
 /* Deep equality as JSON Schema defines it: numbers by value (1 == 1.0),
  * objects regardless of member order. Returns 1, 0, or -1 when the values
- * nest deeper than MAX_DEPTH. */
+ * nest deeper than AG__SCHEMA_MAX_DEPTH. */
 static int equal(const cJSON *a, const cJSON *b, int depth)
 {
     const cJSON *x, *y;
     int rc;
 
-    if (depth > MAX_DEPTH)
+    if (depth > AG__SCHEMA_MAX_DEPTH)
         return -1;
     if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
         return a->valuedouble == b->valuedouble;
@@ -361,7 +342,7 @@ static uint64_t hash(const cJSON *j, int depth)
     uint64_t h = (uint64_t)(j->type & 0xFF);
     const cJSON *c;
 
-    if (depth > MAX_DEPTH)
+    if (depth > AG__SCHEMA_MAX_DEPTH)
         return 0;
     if (cJSON_IsNumber(j)) {
         double d = j->valuedouble == 0 ? 0 : j->valuedouble;
@@ -454,40 +435,42 @@ done:
 
 /* ---- validation -------------------------------------------------------- */
 
-static const cJSON *kw(const cJSON *schema, const char *name)
+const cJSON *ag__schema_kw(const cJSON *schema, const char *name)
 {
     return cJSON_GetObjectItemCaseSensitive(schema, name);
 }
 
-static int bad_schema(const struct ctx *c, const struct path *at,
-                      const char *keyword)
+static int bad_schema(const struct ag__schema_ctx *c,
+                      const struct ag__schema_path *at, const char *keyword)
 {
-    return fail(c, at, "invalid schema (keyword \"%s\")", keyword);
+    return ag__schema_fail(c, at, "invalid schema (keyword \"%s\")", keyword);
 }
 
-static int too_deep(const struct ctx *c, const struct path *at)
+int ag__schema_too_deep(const struct ag__schema_ctx *c,
+                        const struct ag__schema_path *at)
 {
-    return fail(c, at, "nested deeper than %d levels", MAX_DEPTH);
+    return ag__schema_fail(c, at, "nested deeper than %d levels",
+                           AG__SCHEMA_MAX_DEPTH);
 }
 
 /* A count keyword (minLength...): a non-negative integer. Returns 1 when
  * present and valid, 0 when absent, -1 when malformed. */
 static int count_kw(const cJSON *schema, const char *name, double *out)
 {
-    const cJSON *k = kw(schema, name);
+    const cJSON *k = ag__schema_kw(schema, name);
 
     if (!k)
         return 0;
-    if (!is_integer(k) || k->valuedouble < 0)
+    if (!ag__schema_is_integer(k) || k->valuedouble < 0)
         return -1;
     *out = k->valuedouble;
     return 1;
 }
 
-static int check_type(const struct ctx *c, const cJSON *schema,
-                      const cJSON *inst, const struct path *at)
+static int check_type(const struct ag__schema_ctx *c, const cJSON *schema,
+                      const cJSON *inst, const struct ag__schema_path *at)
 {
-    const cJSON *t = kw(schema, "type"), *e;
+    const cJSON *t = ag__schema_kw(schema, "type"), *e;
     char want[256];
     struct out o = {want, 0, sizeof want, 0};
     int rc;
@@ -499,8 +482,8 @@ static int check_type(const struct ctx *c, const cJSON *schema,
             return bad_schema(c, at, "type");
         if (rc)
             return 0;
-        return fail(c, at, "expected %s, got %s", t->valuestring,
-                    type_of(inst));
+        return ag__schema_fail(c, at, "expected %s, got %s", t->valuestring,
+                               type_of(inst));
     }
     if (!cJSON_IsArray(t) || !t->child)
         return bad_schema(c, at, "type");
@@ -514,40 +497,42 @@ static int check_type(const struct ctx *c, const cJSON *schema,
         out_adds(&o, e->valuestring);
     }
     out_end(&o);
-    return fail(c, at, "expected %s, got %s", want, type_of(inst));
+    return ag__schema_fail(c, at, "expected %s, got %s", want, type_of(inst));
 }
 
-static int check_values(const struct ctx *c, const cJSON *schema,
-                        const cJSON *inst, const struct path *at)
+static int check_values(const struct ag__schema_ctx *c, const cJSON *schema,
+                        const cJSON *inst, const struct ag__schema_path *at)
 {
     const cJSON *k, *e;
-    char a[SNIP + 8], b[SNIP + 8];
+    char a[AG__SCHEMA_SNIP + 8], b[AG__SCHEMA_SNIP + 8];
     int eq;
 
-    if ((k = kw(schema, "const"))) {
+    if ((k = ag__schema_kw(schema, "const"))) {
         if ((eq = equal(k, inst, 0)) < 0)
-            return too_deep(c, at);
+            return ag__schema_too_deep(c, at);
         if (!eq)
-            return fail(c, at, "must be %s, got %s", json_str(a, sizeof a, k),
-                        value_str(b, sizeof b, inst));
+            return ag__schema_fail(c, at, "must be %s, got %s",
+                                   json_str(a, sizeof a, k),
+                                   value_str(b, sizeof b, inst));
     }
-    if ((k = kw(schema, "enum"))) {
+    if ((k = ag__schema_kw(schema, "enum"))) {
         if (!cJSON_IsArray(k))
             return bad_schema(c, at, "enum");
         for (e = k->child; e; e = e->next) {
             if ((eq = equal(e, inst, 0)) < 0)
-                return too_deep(c, at);
+                return ag__schema_too_deep(c, at);
             if (eq)
                 return 0;
         }
-        return fail(c, at, "must be one of %s, got %s",
-                    json_str(a, sizeof a, k), value_str(b, sizeof b, inst));
+        return ag__schema_fail(c, at, "must be one of %s, got %s",
+                               json_str(a, sizeof a, k),
+                               value_str(b, sizeof b, inst));
     }
     return 0;
 }
 
-static int check_number(const struct ctx *c, const cJSON *schema,
-                        const cJSON *inst, const struct path *at)
+static int check_number(const struct ag__schema_ctx *c, const cJSON *schema,
+                        const cJSON *inst, const struct ag__schema_path *at)
 {
     static const struct {
         const char *name, *op;
@@ -564,7 +549,7 @@ static int check_number(const struct ctx *c, const cJSON *schema,
     size_t i;
 
     for (i = 0; i < AG_ARRAY_SIZE(rules); i++) {
-        const cJSON *k = kw(schema, rules[i].name);
+        const cJSON *k = ag__schema_kw(schema, rules[i].name);
         double lim;
         int okay;
 
@@ -578,8 +563,9 @@ static int check_number(const struct ctx *c, const cJSON *schema,
         else
             okay = rules[i].strict ? d < lim : d <= lim;
         if (!okay)
-            return fail(c, at, "must be %s %s, got %s", rules[i].op,
-                        num_str(a, sizeof a, lim), num_str(b, sizeof b, d));
+            return ag__schema_fail(c, at, "must be %s %s, got %s", rules[i].op,
+                                   num_str(a, sizeof a, lim),
+                                   num_str(b, sizeof b, d));
     }
     return 0;
 }
@@ -594,10 +580,10 @@ static size_t utf8_count(const char *s)
 }
 
 /* minLength, minItems, minProperties and their max twins. */
-static int check_counts(const struct ctx *c, const cJSON *schema,
-                        const struct path *at, size_t have, const char *min,
-                        const char *max, const char *what, const char *one,
-                        const char *many)
+static int check_counts(const struct ag__schema_ctx *c, const cJSON *schema,
+                        const struct ag__schema_path *at, size_t have,
+                        const char *min, const char *max, const char *what,
+                        const char *one, const char *many)
 {
     char a[64];
     double lim;
@@ -606,23 +592,28 @@ static int check_counts(const struct ctx *c, const cJSON *schema,
     if ((rc = count_kw(schema, min, &lim)) < 0)
         return bad_schema(c, at, min);
     if (rc && (double)have < lim)
-        return fail(c, at, "must %s at least %s %s, got %zu", what,
-                    num_str(a, sizeof a, lim), lim == 1 ? one : many, have);
+        return ag__schema_fail(c, at, "must %s at least %s %s, got %zu", what,
+                               num_str(a, sizeof a, lim), lim == 1 ? one : many,
+                               have);
     if ((rc = count_kw(schema, max, &lim)) < 0)
         return bad_schema(c, at, max);
     if (rc && (double)have > lim)
-        return fail(c, at, "must %s at most %s %s, got %zu", what,
-                    num_str(a, sizeof a, lim), lim == 1 ? one : many, have);
+        return ag__schema_fail(c, at, "must %s at most %s %s, got %zu", what,
+                               num_str(a, sizeof a, lim), lim == 1 ? one : many,
+                               have);
     return 0;
 }
 
-static int validate(const struct ctx *c, const cJSON *schema, const cJSON *inst,
-                    const struct path *at, int depth);
+static int validate(const struct ag__schema_ctx *c, const cJSON *schema,
+                    const cJSON *inst, const struct ag__schema_path *at,
+                    int depth);
 
-static int check_array(const struct ctx *c, const cJSON *schema,
-                       const cJSON *inst, const struct path *at, int depth)
+static int check_array(const struct ag__schema_ctx *c, const cJSON *schema,
+                       const cJSON *inst, const struct ag__schema_path *at,
+                       int depth)
 {
-    const cJSON *items = kw(schema, "items"), *u = kw(schema, "uniqueItems");
+    const cJSON *items = ag__schema_kw(schema, "items"),
+                *u = ag__schema_kw(schema, "uniqueItems");
     const cJSON *e;
     size_t n = 0, i, j;
     int rc;
@@ -633,7 +624,7 @@ static int check_array(const struct ctx *c, const cJSON *schema,
                            "item", "items")) < 0)
         return rc;
     if (items) {
-        struct path p = {at, NULL, 0};
+        struct ag__schema_path p = {at, NULL, 0};
 
         for (e = inst->child; e; e = e->next, p.index++)
             if ((rc = validate(c, items, e, &p, depth + 1)) < 0)
@@ -643,20 +634,21 @@ static int check_array(const struct ctx *c, const cJSON *schema,
         return bad_schema(c, at, "uniqueItems");
     if (cJSON_IsTrue(u) && (rc = find_duplicate(inst, n, &i, &j)) != 0) {
         if (rc < 0)
-            return too_deep(c, at);
-        return fail(
+            return ag__schema_too_deep(c, at);
+        return ag__schema_fail(
             c, at, "items must be unique, but [%zu] and [%zu] are equal", i, j);
     }
     return 0;
 }
 
-static int check_object(const struct ctx *c, const cJSON *schema,
-                        const cJSON *inst, const struct path *at, int depth)
+static int check_object(const struct ag__schema_ctx *c, const cJSON *schema,
+                        const cJSON *inst, const struct ag__schema_path *at,
+                        int depth)
 {
-    const cJSON *props = kw(schema, "properties");
-    const cJSON *more = kw(schema, "additionalProperties");
-    const cJSON *req = kw(schema, "required"), *e, *sub;
-    char q[SNIP + 8];
+    const cJSON *props = ag__schema_kw(schema, "properties");
+    const cJSON *more = ag__schema_kw(schema, "additionalProperties");
+    const cJSON *req = ag__schema_kw(schema, "required"), *e, *sub;
+    char q[AG__SCHEMA_SNIP + 8];
     size_t n = 0;
     int rc;
 
@@ -670,8 +662,9 @@ static int check_object(const struct ctx *c, const cJSON *schema,
         if (!cJSON_IsString(e))
             return bad_schema(c, at, "required");
         if (!cJSON_GetObjectItemCaseSensitive(inst, e->valuestring))
-            return fail(c, at, "missing required property %s",
-                        quoted(q, sizeof q, e->valuestring));
+            return ag__schema_fail(
+                c, at, "missing required property %s",
+                ag__schema_quoted(q, sizeof q, e->valuestring));
     }
     for (e = inst->child; e; e = e->next)
         n++;
@@ -679,14 +672,14 @@ static int check_object(const struct ctx *c, const cJSON *schema,
                            "have", "property", "properties")) < 0)
         return rc;
     for (e = inst->child; e; e = e->next) {
-        struct path p = {at, e->string ? e->string : "", 0};
+        struct ag__schema_path p = {at, e->string ? e->string : "", 0};
 
         sub = props && e->string
                   ? cJSON_GetObjectItemCaseSensitive(props, e->string)
                   : NULL;
         if (!sub && cJSON_IsFalse(more))
-            return fail(c, at, "unexpected property %s",
-                        quoted(q, sizeof q, p.key));
+            return ag__schema_fail(c, at, "unexpected property %s",
+                                   ag__schema_quoted(q, sizeof q, p.key));
         if (!sub)
             sub = more;
         if (sub && (rc = validate(c, sub, e, &p, depth + 1)) < 0)
@@ -695,19 +688,21 @@ static int check_object(const struct ctx *c, const cJSON *schema,
     return 0;
 }
 
-static int validate(const struct ctx *c, const cJSON *schema, const cJSON *inst,
-                    const struct path *at, int depth)
+static int validate(const struct ag__schema_ctx *c, const cJSON *schema,
+                    const cJSON *inst, const struct ag__schema_path *at,
+                    int depth)
 {
     int rc;
 
-    if (depth > MAX_DEPTH)
-        return too_deep(c, at);
+    if (depth > AG__SCHEMA_MAX_DEPTH)
+        return ag__schema_too_deep(c, at);
     if (cJSON_IsTrue(schema))
         return 0;
     if (cJSON_IsFalse(schema))
-        return fail(c, at, "no value is allowed here");
+        return ag__schema_fail(c, at, "no value is allowed here");
     if (!cJSON_IsObject(schema))
-        return fail(c, at, "invalid schema (not an object or a boolean)");
+        return ag__schema_fail(c, at,
+                               "invalid schema (not an object or a boolean)");
     if ((rc = check_type(c, schema, inst, at)) < 0 ||
         (rc = check_values(c, schema, inst, at)) < 0)
         return rc;
@@ -727,250 +722,13 @@ static int validate(const struct ctx *c, const cJSON *schema, const cJSON *inst,
 int ag_schema_validate(const cJSON *schema, const cJSON *instance, char *err,
                        size_t errlen)
 {
-    struct ctx c = {err, errlen, 1};
+    struct ag__schema_ctx c = {err, errlen, 1};
 
     if (err && errlen)
         err[0] = '\0';
     if (!instance)
-        return fail(&c, NULL, "no value");
+        return ag__schema_fail(&c, NULL, "no value");
     if (!schema)
         return 0;
     return validate(&c, schema, instance, NULL, 0);
-}
-
-/* ---- checking a schema ------------------------------------------------- */
-
-enum kind {
-    K_TYPE,     /* a type name or a non-empty list of distinct names */
-    K_PROPS,    /* an object of schemas */
-    K_REQUIRED, /* a list of distinct strings */
-    K_SCHEMA,   /* one schema */
-    K_ANY,      /* any JSON value */
-    K_ENUM,     /* a non-empty array */
-    K_NUMBER,   /* a number */
-    K_COUNT,    /* a non-negative integer */
-    K_BOOL,     /* true or false */
-    K_STRING,   /* a string (annotations) */
-    K_ARRAY,    /* an array (annotations) */
-};
-
-static const struct {
-    const char *name;
-    enum kind kind;
-} keywords[] = {
-    {"type", K_TYPE},
-    {"properties", K_PROPS},
-    {"required", K_REQUIRED},
-    {"additionalProperties", K_SCHEMA},
-    {"items", K_SCHEMA},
-    {"enum", K_ENUM},
-    {"const", K_ANY},
-    {"minimum", K_NUMBER},
-    {"maximum", K_NUMBER},
-    {"exclusiveMinimum", K_NUMBER},
-    {"exclusiveMaximum", K_NUMBER},
-    {"minLength", K_COUNT},
-    {"maxLength", K_COUNT},
-    {"minItems", K_COUNT},
-    {"maxItems", K_COUNT},
-    {"minProperties", K_COUNT},
-    {"maxProperties", K_COUNT},
-    {"uniqueItems", K_BOOL},
-    {"title", K_STRING},
-    {"description", K_STRING},
-    {"$schema", K_STRING},
-    {"$id", K_STRING},
-    {"$comment", K_STRING},
-    {"format", K_STRING},
-    {"default", K_ANY},
-    {"examples", K_ARRAY},
-};
-
-static int check(const struct ctx *c, const cJSON *s, const struct path *at,
-                 int depth);
-
-/* Returns the first member of obj before m with m's name, or NULL. */
-static const cJSON *earlier_twin(const cJSON *obj, const cJSON *m)
-{
-    const cJSON *e;
-
-    for (e = obj->child; e && e != m; e = e->next)
-        if (e->string && m->string && strcmp(e->string, m->string) == 0)
-            return e;
-    return NULL;
-}
-
-static int check_type_kw(const struct ctx *c, const cJSON *v,
-                         const struct path *at)
-{
-    const cJSON *e, *f;
-    char q[SNIP + 8];
-    size_t i;
-
-    if (cJSON_IsString(v))
-        e = v;
-    else if (cJSON_IsArray(v) && v->child)
-        e = v->child;
-    else
-        return fail(c, at, "must be a type name or a non-empty array of them");
-    for (; e; e = e == v ? NULL : e->next) {
-        if (!cJSON_IsString(e))
-            return fail(c, at,
-                        "must be a type name or a non-empty array of "
-                        "them");
-        for (i = 0; i < AG_ARRAY_SIZE(type_names); i++)
-            if (strcmp(e->valuestring, type_names[i]) == 0)
-                break;
-        if (i == AG_ARRAY_SIZE(type_names))
-            return fail(c, at, "unknown type %s",
-                        quoted(q, sizeof q, e->valuestring));
-        for (f = v->child; e != v && f != e; f = f->next)
-            if (strcmp(f->valuestring, e->valuestring) == 0)
-                return fail(c, at, "type %s listed twice",
-                            quoted(q, sizeof q, e->valuestring));
-    }
-    return 0;
-}
-
-static int check_keyword(const struct ctx *c, enum kind kind, const cJSON *v,
-                         const struct path *at, int depth)
-{
-    const cJSON *e, *f;
-    char q[SNIP + 8];
-
-    switch (kind) {
-    case K_TYPE:
-        return check_type_kw(c, v, at);
-    case K_PROPS:
-        if (!cJSON_IsObject(v))
-            return fail(c, at, "must be an object");
-        for (e = v->child; e; e = e->next) {
-            struct path p = {at, e->string ? e->string : "", 0};
-            int rc;
-
-            if (earlier_twin(v, e))
-                return fail(c, at, "property %s defined twice",
-                            quoted(q, sizeof q, p.key));
-            if ((rc = check(c, e, &p, depth + 1)) < 0)
-                return rc;
-        }
-        return 0;
-    case K_REQUIRED:
-        if (!cJSON_IsArray(v))
-            return fail(c, at, "must be an array of strings");
-        for (e = v->child; e; e = e->next) {
-            if (!cJSON_IsString(e))
-                return fail(c, at, "must be an array of strings");
-            for (f = v->child; f != e; f = f->next)
-                if (strcmp(f->valuestring, e->valuestring) == 0)
-                    return fail(c, at, "%s listed twice",
-                                quoted(q, sizeof q, e->valuestring));
-        }
-        return 0;
-    case K_SCHEMA:
-        return check(c, v, at, depth + 1);
-    case K_ANY:
-        return 0;
-    case K_ENUM:
-        return cJSON_IsArray(v) && v->child
-                   ? 0
-                   : fail(c, at, "must be a non-empty array");
-    case K_NUMBER:
-        return cJSON_IsNumber(v) ? 0 : fail(c, at, "must be a number");
-    case K_COUNT:
-        return is_integer(v) && v->valuedouble >= 0
-                   ? 0
-                   : fail(c, at, "must be a non-negative integer");
-    case K_BOOL:
-        return cJSON_IsBool(v) ? 0 : fail(c, at, "must be true or false");
-    case K_STRING:
-        return cJSON_IsString(v) ? 0 : fail(c, at, "must be a string");
-    case K_ARRAY:
-        return cJSON_IsArray(v) ? 0 : fail(c, at, "must be an array");
-    }
-    return 0;
-}
-
-/* Schemas that no value can satisfy are almost certainly mistakes. */
-static int check_bounds(const struct ctx *c, const cJSON *s,
-                        const struct path *at)
-{
-    static const char *const pairs[][2] = {
-        {"minimum", "maximum"},
-        {"minLength", "maxLength"},
-        {"minItems", "maxItems"},
-        {"minProperties", "maxProperties"},
-    };
-    const cJSON *lo, *hi, *req, *props, *more, *e;
-    char q[SNIP + 8];
-    size_t i;
-
-    for (i = 0; i < AG_ARRAY_SIZE(pairs); i++) {
-        lo = kw(s, pairs[i][0]);
-        hi = kw(s, pairs[i][1]);
-        if (lo && hi && lo->valuedouble > hi->valuedouble) {
-            struct path p = {at, pairs[i][0], 0};
-
-            return fail(c, &p, "greater than %s", pairs[i][1]);
-        }
-    }
-    req = kw(s, "required");
-    props = kw(s, "properties");
-    more = kw(s, "additionalProperties");
-    if (!cJSON_IsFalse(more))
-        return 0;
-    for (e = req ? req->child : NULL; e; e = e->next)
-        if (!props ||
-            !cJSON_GetObjectItemCaseSensitive(props, e->valuestring)) {
-            struct path p = {at, "required", 0};
-
-            return fail(c, &p,
-                        "%s is not in properties, and "
-                        "additionalProperties is false",
-                        quoted(q, sizeof q, e->valuestring));
-        }
-    return 0;
-}
-
-static int check(const struct ctx *c, const cJSON *s, const struct path *at,
-                 int depth)
-{
-    const cJSON *m;
-    char q[SNIP + 8];
-    size_t i;
-    int rc;
-
-    if (depth > MAX_DEPTH)
-        return too_deep(c, at);
-    if (cJSON_IsBool(s))
-        return 0;
-    if (!cJSON_IsObject(s))
-        return fail(c, at, "a schema must be an object or a boolean");
-    for (m = s->child; m; m = m->next) {
-        struct path p = {at, m->string ? m->string : "", 0};
-
-        for (i = 0; i < AG_ARRAY_SIZE(keywords); i++)
-            if (strcmp(p.key, keywords[i].name) == 0)
-                break;
-        if (i == AG_ARRAY_SIZE(keywords))
-            return fail(c, at, "unsupported keyword %s",
-                        quoted(q, sizeof q, p.key));
-        if (earlier_twin(s, m))
-            return fail(c, at, "keyword %s appears twice",
-                        quoted(q, sizeof q, p.key));
-        if ((rc = check_keyword(c, keywords[i].kind, m, &p, depth)) < 0)
-            return rc;
-    }
-    return check_bounds(c, s, at);
-}
-
-int ag_schema_check(const cJSON *schema, char *err, size_t errlen)
-{
-    struct ctx c = {err, errlen, 0};
-
-    if (err && errlen)
-        err[0] = '\0';
-    if (!schema)
-        return fail(&c, NULL, "no schema");
-    return check(&c, schema, NULL, 0);
 }

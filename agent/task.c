@@ -1,31 +1,27 @@
 /*
- * task.c: loading and checking a task file (DESIGN §3; contract in task.h).
+ * task.c: loading a task file and adjusting the task afterwards (DESIGN §3;
+ * contract in task.h).
  *
  * The file is trusted Lua: it runs in a fresh lua_State with the standard
  * libraries, loaded as text only ("@path" as chunk name, so Lua's own
  * "path:line: message" form comes through), under a message handler that
- * adds no traceback. The returned table is then walked by check_task(),
- * itself run under lua_pcall so that a memory error inside Lua cannot escape.
- * The walk uses raw access only, so no metamethod of the user's runs outside
- * the protected call. Everything it keeps is copied into the struct ag_task,
- * which owns it; on failure that struct is freed whole.
+ * adds no traceback. The returned table is then walked by
+ * ag__task_check_table() (task-check.c), itself run under lua_pcall so that
+ * a memory error inside Lua cannot escape. Everything the walk keeps is
+ * copied into the struct ag_task, which owns it; on failure that struct is
+ * freed whole.
  *
- * Every problem becomes one line, "<path>: <field> <problem> (got <value>)",
- * with the value shown as Lua would print it (strings quoted and cut to 40
- * characters, tables and functions by type only). Values of the secret-
- * bearing fields (model.api_key, secrets) are never shown, only their type.
- * Checks run in a fixed order, and unknown fields of a table are reported
- * before its known ones (the smallest first), so the same file always gives
- * the same message whatever Lua's hash order.
+ * This file also holds what the walk shares with ag_task_set_model and
+ * ag_task_check (declared in task-private.h): messages that start with the
+ * path, strings quoted so that a reader can retype them, and the reading of
+ * "PROVIDER:NAME" model specs.
  */
 #include "task.h"
+#include "task-private.h"
 
 #include "ag.h"
-#include "json.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,39 +34,9 @@
 #include <lualib.h>
 
 #define TASK_MAX_BYTES (1024 * 1024) /* a task file is small text */
-#define TASK_MAX_LIST  1024          /* entries in tools, approve, secrets */
 #define SHOW_MAX       40            /* bytes of a string shown in a message */
-#define SHOW_BUF       256
-#define SUGGEST_MAX    2  /* largest edit distance for "did you mean" */
-#define KEY_MAX        32 /* longer keys get no suggestion */
-
-#define DEFAULT_MODEL "gpt-4o-mini"
-#define PROVIDER_LIST "openai, anthropic, script"
 
 static const char *const providers[] = {"openai", "anthropic", "script"};
-
-/* The fields each table may hold, in the order they are checked. */
-static const char *const top_fields[] = {"name",    "goal",    "system",
-                                         "model",   "tools",   "limits",
-                                         "approve", "secrets", NULL};
-static const char *const model_fields[] = {
-    "provider",   "name",        "file",    "base_url", "api_key", "stream",
-    "max_tokens", "temperature", "context", "price",    NULL};
-static const char *const price_fields[] = {"input", "output", NULL};
-static const char *const limit_fields[] = {"steps", "tokens",       "seconds",
-                                           "cost",  "repeat_calls", NULL};
-
-/* State of one load. err/errlen may be NULL/0; rc is check_task's result. */
-struct loader {
-    lua_State *L;
-    const char *path;
-    struct ag_task *t;
-    char *err;
-    size_t errlen;
-    int rc;
-};
-
-enum { SHOW_VALUE, SHOW_TYPE }; /* SHOW_TYPE for values that may be secret */
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -88,11 +54,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int fail(struct loader *ld, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Writes "<path>: <message>" and returns AG_ETASK. */
-static int fail(struct loader *ld, const char *fmt, ...)
+int ag__task_fail(struct ag__task_loader *ld, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -105,8 +68,9 @@ static int fail(struct loader *ld, const char *fmt, ...)
 }
 
 /* Quotes n bytes of s the way a reader can retype them, cut at SHOW_MAX bytes
- * (on a UTF-8 boundary) with "..." inside the quotes. buf holds SHOW_BUF. */
-static const char *show_str(const char *s, size_t n, char *buf)
+ * (on a UTF-8 boundary) with "..." inside the quotes. buf holds
+ * AG__TASK_SHOW_BUF bytes. */
+const char *ag__task_show_str(const char *s, size_t n, char *buf)
 {
     size_t cut = n, o = 0, i;
 
@@ -141,319 +105,9 @@ static const char *show_str(const char *s, size_t n, char *buf)
     return buf;
 }
 
-/* Formats the value at idx as Lua's print would, except that tables,
- * functions and the like are shown by type ("a table"): their addresses
- * tell the reader nothing. With SHOW_TYPE only the type is given. */
-static const char *show(lua_State *L, int idx, int mode, char *buf)
-{
-    int type = lua_type(L, idx);
-    const char *s;
-    size_t n;
-
-    if (mode == SHOW_TYPE || type == LUA_TTABLE || type == LUA_TFUNCTION ||
-        type == LUA_TUSERDATA || type == LUA_TLIGHTUSERDATA ||
-        type == LUA_TTHREAD) {
-        if (type == LUA_TNIL)
-            return "nil";
-        snprintf(buf, SHOW_BUF, "a %s", lua_typename(L, type));
-        return buf;
-    }
-    switch (type) {
-    case LUA_TBOOLEAN:
-        return lua_toboolean(L, idx) ? "true" : "false";
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            snprintf(buf, SHOW_BUF, LUA_INTEGER_FMT, lua_tointeger(L, idx));
-        } else {
-            snprintf(buf, SHOW_BUF, LUA_NUMBER_FMT, lua_tonumber(L, idx));
-            if (buf[strspn(buf, "-0123456789")] == '\0')
-                strcat(buf, ".0"); /* as Lua does: 20.0, not 20 */
-        }
-        return buf;
-    case LUA_TSTRING:
-        s = lua_tolstring(L, idx, &n);
-        return show_str(s, n, buf);
-    default:
-        return "nil";
-    }
-}
-
-/* "<field> <problem> (got <value at idx>)". */
-static int bad(struct loader *ld, int idx, const char *field,
-               const char *problem, int mode)
-{
-    char buf[SHOW_BUF];
-
-    return fail(ld, "%s %s (got %s)", field, problem,
-                show(ld->L, idx, mode, buf));
-}
-
-/* ---- unknown fields ----------------------------------------------------- */
-
-/* Edit distance with adjacent transpositions ("gaol" is 1 from "goal"). */
-static int distance(const char *a, const char *b)
-{
-    int d[KEY_MAX + 1][KEY_MAX + 1];
-    size_t la = strlen(a), lb = strlen(b), i, j;
-
-    if (la > KEY_MAX || lb > KEY_MAX)
-        return INT_MAX;
-    for (i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (i = 1; i <= la; i++) {
-        for (j = 1; j <= lb; j++) {
-            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    }
-    return d[la][lb];
-}
-
-static int is_known(const char *key, const char *const *known)
-{
-    for (; *known; known++)
-        if (strcmp(key, *known) == 0)
-            return 1;
-    return 0;
-}
-
-/* Reports the first (in byte order) key of the table at tbl that is not in
- * known, suggesting the closest known one. prefix: "" or "model." etc. */
-static int check_keys(struct loader *ld, int tbl, const char *prefix,
-                      const char *const *known)
-{
-    lua_State *L = ld->L;
-    char worst[SHOW_BUF] = "", buf[SHOW_BUF], val[SHOW_BUF];
-    const char *best = NULL, *const * k;
-    int found = 0, bestd = SUGGEST_MAX + 1;
-    size_t n;
-
-    lua_pushnil(L);
-    while (lua_next(L, tbl)) {
-        const char *key = NULL, *name;
-
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            key = lua_tolstring(L, -2, &n);
-            if (strlen(key) == n && is_known(key, known)) {
-                lua_pop(L, 1);
-                continue;
-            }
-            name = show_str(key, n, buf);
-        } else {
-            snprintf(buf, SHOW_BUF, "[%s]", show(L, -2, SHOW_VALUE, val));
-            name = buf;
-        }
-        if (!found || strcmp(name, worst) < 0) {
-            snprintf(worst, sizeof worst, "%s", name);
-            best = NULL;
-            bestd = SUGGEST_MAX + 1;
-            for (k = known; key && *k; k++) {
-                int d = distance(key, *k);
-
-                if (d < bestd) {
-                    bestd = d;
-                    best = *k;
-                }
-            }
-        }
-        found = 1;
-        lua_pop(L, 1);
-    }
-    if (!found)
-        return 0;
-    if (worst[0] != '"')
-        return fail(ld, "unknown field %.*s%s", (int)strlen(prefix) - 1, prefix,
-                    worst);
-    if (best)
-        return fail(ld, "unknown field \"%s%s (did you mean \"%s%s\"?)", prefix,
-                    worst + 1, prefix, best);
-    return fail(ld, "unknown field \"%s%s", prefix, worst + 1);
-}
-
-/* ---- typed fields ------------------------------------------------------- */
-
-/* Pushes the raw value of the last component of name ("limits.steps" ->
- * "steps") from the table at absolute index tbl; returns its type. */
-static int field(lua_State *L, int tbl, const char *name)
-{
-    const char *dot = strrchr(name, '.');
-
-    lua_pushstring(L, dot ? dot + 1 : name);
-    return lua_rawget(L, tbl);
-}
-
-enum { STR_NONEMPTY = 1, STR_SECRET = 2 };
-
-/* The get_* helpers return 1 when the field was set, 0 when absent (*out
- * untouched) or AG_ETASK. They leave the stack as they found it. */
-static int get_str(struct loader *ld, int tbl, const char *name, int flags,
-                   char **out)
-{
-    lua_State *L = ld->L;
-    int type = field(L, tbl, name), rc = 1;
-    int mode = (flags & STR_SECRET) ? SHOW_TYPE : SHOW_VALUE;
-    const char *s;
-    size_t n;
-
-    if (type == LUA_TNIL) {
-        rc = 0;
-    } else if (type != LUA_TSTRING ||
-               ((flags & STR_NONEMPTY) && lua_rawlen(L, -1) == 0)) {
-        rc = bad(ld, -1, name,
-                 (flags & STR_NONEMPTY) ? "must be a non-empty string"
-                                        : "must be a string",
-                 mode);
-    } else {
-        s = lua_tolstring(L, -1, &n);
-        if (strlen(s) != n) {
-            rc = fail(ld, "%s must not contain a NUL byte", name);
-        } else {
-            free(*out);
-            *out = ag_xstrdup(s);
-        }
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-static int get_int(struct loader *ld, int tbl, const char *name, long min,
-                   long max, long *out)
-{
-    lua_State *L = ld->L;
-    int type = field(L, tbl, name), isint = 0, rc = 1;
-    lua_Integer v = 0;
-    char problem[64];
-
-    if (type == LUA_TNUMBER)
-        v = lua_tointegerx(L, -1, &isint); /* 20.0 is 20; 2.5 is not */
-    if (type == LUA_TNIL) {
-        rc = 0;
-    } else if (!isint || v < min) {
-        rc = bad(ld, -1, name,
-                 min > 0 ? "must be a positive integer"
-                         : "must be a non-negative integer",
-                 SHOW_VALUE);
-    } else if (v > max) {
-        snprintf(problem, sizeof problem, "must be at most %ld", max);
-        rc = bad(ld, -1, name, problem, SHOW_VALUE);
-    } else {
-        *out = (long)v;
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-/* A finite number in [lo, hi] (or (lo, hi] when lo_open). */
-static int get_num(struct loader *ld, int tbl, const char *name, double lo,
-                   int lo_open, double hi, const char *problem, double *out)
-{
-    lua_State *L = ld->L;
-    int type = field(L, tbl, name), rc = 1;
-    double v = type == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
-
-    if (type == LUA_TNIL)
-        rc = 0;
-    else if (!isfinite(v) || (lo_open ? v <= lo : v < lo) || v > hi)
-        rc = bad(ld, -1, name, problem, SHOW_VALUE);
-    else
-        *out = v;
-    lua_pop(L, 1);
-    return rc;
-}
-
-static int get_bool(struct loader *ld, int tbl, const char *name, int *out)
-{
-    lua_State *L = ld->L;
-    int type = field(L, tbl, name), rc = 1;
-
-    if (type == LUA_TNIL)
-        rc = 0;
-    else if (type != LUA_TBOOLEAN)
-        rc = bad(ld, -1, name, "must be a boolean", SHOW_VALUE);
-    else
-        *out = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return rc;
-}
-
-/* Leaves the table on the stack and returns 1; 0 when absent (nothing
- * pushed); AG_ETASK otherwise (nothing pushed). */
-static int get_table(struct loader *ld, int tbl, const char *name)
-{
-    lua_State *L = ld->L;
-    int type = field(L, tbl, name), rc;
-
-    if (type == LUA_TTABLE)
-        return 1;
-    rc =
-        type == LUA_TNIL ? 0 : bad(ld, -1, name, "must be a table", SHOW_VALUE);
-    lua_pop(L, 1);
-    return rc;
-}
-
-/* Checks that the table at tbl holds only the keys 1..#t, plus string keys
- * when named is set; the list length goes to *n. */
-static int check_list(struct loader *ld, int tbl, const char *name, int named,
-                      lua_Integer *n)
-{
-    lua_State *L = ld->L;
-    char buf[SHOW_BUF];
-    const char *key;
-
-    *n = (lua_Integer)lua_rawlen(L, tbl);
-    lua_pushnil(L);
-    while (lua_next(L, tbl)) {
-        int isint = 0;
-        lua_Integer k = 0;
-
-        if (lua_type(L, -2) == LUA_TNUMBER)
-            k = lua_tointegerx(L, -2, &isint);
-        if ((isint && k >= 1 && k <= *n) ||
-            (named && lua_type(L, -2) == LUA_TSTRING)) {
-            lua_pop(L, 1);
-            continue;
-        }
-        key = show(L, -2, SHOW_VALUE, buf); /* copied out of Lua */
-        lua_pop(L, 2);
-        return fail(ld, "%s must be a list%s (got key [%s])", name,
-                    named ? " of names and name = options entries" : "", key);
-    }
-    if (*n > TASK_MAX_LIST)
-        return fail(ld, "%s has more than %d entries", name, TASK_MAX_LIST);
-    return 0;
-}
-
 /* ---- paths and model specs ---------------------------------------------- */
 
-static int is_name(const char *s)
-{
-    return *s && s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
-                             "wxyz0123456789_-")] == '\0';
-}
-
-/* The string at idx when it is a tool name ([A-Za-z0-9_-]+), else NULL. */
-static const char *name_at(lua_State *L, int idx)
-{
-    const char *s;
-    size_t n;
-
-    if (lua_type(L, idx) != LUA_TSTRING)
-        return NULL;
-    s = lua_tolstring(L, idx, &n);
-    return strlen(s) == n && is_name(s) ? s : NULL;
-}
-
-static int is_provider(const char *s)
+int ag__task_is_provider(const char *s)
 {
     size_t i;
 
@@ -464,7 +118,7 @@ static int is_provider(const char *s)
 }
 
 /* file relative to dir unless absolute or dir is NULL or ".". */
-static char *join_path(const char *dir, const char *file)
+char *ag__task_join_path(const char *dir, const char *file)
 {
     if (file[0] == '/' || !dir || strcmp(dir, ".") == 0)
         return ag_xstrdup(file);
@@ -498,23 +152,24 @@ static char *default_name(const char *path)
 /* Parses "PROVIDER:NAME" (the name may hold further colons, as Ollama's and
  * fine-tuned model names do). A script NAME is a path taken relative to dir.
  * On failure writes a message that reads after the word "model". */
-static int parse_spec(const char *spec, const char *dir, char **provider,
-                      char **model, char **script, char *msg, size_t len)
+int ag__task_parse_spec(const char *spec, const char *dir, char **provider,
+                        char **model, char **script, char *msg, size_t len)
 {
     const char *colon = strchr(spec, ':');
-    char buf[SHOW_BUF];
+    char buf[AG__TASK_SHOW_BUF];
     char *p;
 
     if (!colon) {
         set_err(msg, len,
                 "must be PROVIDER:NAME, e.g. openai:gpt-4o-mini (got %s)",
-                show_str(spec, strlen(spec), buf));
+                ag__task_show_str(spec, strlen(spec), buf));
         return AG_ETASK;
     }
     p = ag_xstrndup(spec, (size_t)(colon - spec));
-    if (!is_provider(p)) {
-        set_err(msg, len, "provider must be one of " PROVIDER_LIST " (got %s)",
-                show_str(p, strlen(p), buf));
+    if (!ag__task_is_provider(p)) {
+        set_err(msg, len,
+                "provider must be one of " AG__TASK_PROVIDER_LIST " (got %s)",
+                ag__task_show_str(p, strlen(p), buf));
         free(p);
         return AG_ETASK;
     }
@@ -527,332 +182,11 @@ static int parse_spec(const char *spec, const char *dir, char **provider,
     *provider = p;
     if (strcmp(p, "script") == 0) {
         *model = NULL;
-        *script = join_path(dir, colon + 1);
+        *script = ag__task_join_path(dir, colon + 1);
     } else {
         *model = ag_xstrdup(colon + 1);
         *script = NULL;
     }
-    return 0;
-}
-
-/* ---- the task table ----------------------------------------------------- */
-
-static int parse_model_table(struct loader *ld, int m)
-{
-    struct ag_task *t = ld->t;
-    lua_State *L = ld->L;
-    char *file = NULL;
-    long v = 0;
-    int rc, p;
-
-    if ((rc = check_keys(ld, m, "model.", model_fields)) < 0)
-        return rc;
-    if (field(L, m, "model.provider") == LUA_TNIL)
-        return fail(ld, "model.provider is required");
-    if (lua_type(L, -1) != LUA_TSTRING || !is_provider(lua_tostring(L, -1)))
-        return bad(ld, -1, "model.provider", "must be one of " PROVIDER_LIST,
-                   SHOW_VALUE);
-    t->provider = ag_xstrdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-
-    if (strcmp(t->provider, "script") == 0) {
-        if (field(L, m, "model.name") != LUA_TNIL)
-            return bad(ld, -1, "model.name", "is not used by provider script",
-                       SHOW_VALUE);
-        lua_pop(L, 1);
-        if ((rc = get_str(ld, m, "model.file", STR_NONEMPTY, &file)) <= 0)
-            return rc < 0 ? rc
-                          : fail(ld, "model.file is required for provider "
-                                     "script");
-        t->script = join_path(t->dir, file);
-        free(file);
-    } else {
-        if (field(L, m, "model.file") != LUA_TNIL)
-            return bad(ld, -1, "model.file", "is only used by provider script",
-                       SHOW_VALUE);
-        lua_pop(L, 1);
-        if ((rc = get_str(ld, m, "model.name", STR_NONEMPTY, &t->model)) <= 0)
-            return rc < 0 ? rc
-                          : fail(ld, "model.name is required for provider %s",
-                                 t->provider);
-    }
-
-    if ((rc = get_str(ld, m, "model.base_url", 0, &t->base_url)) < 0)
-        return rc;
-    if (rc && strncmp(t->base_url, "http://", 7) != 0 &&
-        strncmp(t->base_url, "https://", 8) != 0) {
-        field(L, m, "model.base_url");
-        return bad(ld, -1, "model.base_url",
-                   "must start with http:// or https://", SHOW_VALUE);
-    }
-    if ((rc = get_str(ld, m, "model.api_key", STR_SECRET, &t->api_key)) < 0 ||
-        (rc = get_bool(ld, m, "model.stream", &t->stream)) < 0 ||
-        (rc = get_int(ld, m, "model.max_tokens", 1, INT_MAX, &v)) < 0 ||
-        (rc = get_num(ld, m, "model.temperature", 0, 0, 2,
-                      "must be a number from 0 to 2", &t->temperature)) < 0 ||
-        (rc = get_int(ld, m, "model.context", 1, LONG_MAX, &t->context)) < 0)
-        return rc;
-    t->max_tokens = (int)v;
-
-    if ((rc = get_table(ld, m, "model.price")) <= 0)
-        return rc;
-    p = lua_gettop(L);
-    if ((rc = check_keys(ld, p, "model.price.", price_fields)) < 0)
-        return rc;
-    if ((rc = get_num(ld, p, "model.price.input", 0, 0, HUGE_VAL,
-                      "must be a non-negative number", &t->price_in)) <= 0)
-        return rc < 0 ? rc : fail(ld, "model.price.input is required");
-    if ((rc = get_num(ld, p, "model.price.output", 0, 0, HUGE_VAL,
-                      "must be a non-negative number", &t->price_out)) <= 0)
-        return rc < 0 ? rc : fail(ld, "model.price.output is required");
-    lua_pop(L, 1);
-    return 0;
-}
-
-static int parse_model(struct loader *ld, int top)
-{
-    struct ag_task *t = ld->t;
-    lua_State *L = ld->L;
-    const char *env;
-    char msg[512];
-    int type = field(L, top, "model"), rc = 0;
-
-    if (type == LUA_TNIL) {
-        env = getenv("AGENT_MODEL");
-        t->provider = ag_xstrdup("openai");
-        t->model = ag_xstrdup(env && *env ? env : DEFAULT_MODEL);
-    } else if (type == LUA_TSTRING) {
-        if (parse_spec(lua_tostring(L, -1), t->dir, &t->provider, &t->model,
-                       &t->script, msg, sizeof msg) < 0)
-            rc = fail(ld, "model %s", msg);
-    } else if (type == LUA_TTABLE) {
-        rc = parse_model_table(ld, lua_gettop(L));
-    } else {
-        rc = bad(ld, -1, "model",
-                 "must be a table or a \"provider:name\" string", SHOW_VALUE);
-    }
-    lua_pop(L, 1);
-    return rc;
-}
-
-static int cmp_tool(const void *a, const void *b)
-{
-    return strcmp(((const struct ag_task_tool *)a)->name,
-                  ((const struct ag_task_tool *)b)->name);
-}
-
-/* Converts the options of the named tools (t->tools[from..]) to JSON. */
-static int tool_options(struct loader *ld, int tl, int from)
-{
-    struct ag_task *t = ld->t;
-    lua_State *L = ld->L;
-    char field_name[128], msg[512];
-    int i, rc;
-
-    for (i = from; i < t->ntools; i++) {
-        snprintf(field_name, sizeof field_name, "tools.%s", t->tools[i].name);
-        lua_pushstring(L, t->tools[i].name);
-        if (lua_rawget(L, tl) != LUA_TTABLE)
-            return bad(ld, -1, field_name, "must be a table of options",
-                       SHOW_VALUE);
-        rc = ag_json_from_lua(L, -1, &t->tools[i].opts, msg, sizeof msg);
-        if (rc < 0 && strncmp(msg, "value: ", 7) == 0) /* the table itself */
-            return fail(ld, "%s: %s", field_name, msg + 7);
-        if (rc < 0)
-            return fail(ld, "%s%s%s", field_name, msg[0] == '[' ? "" : ".",
-                        msg);
-        if (!cJSON_IsObject(t->tools[i].opts))
-            return bad(ld, -1, field_name,
-                       "must be a table of name = value options", SHOW_VALUE);
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-static int parse_tools(struct loader *ld, int top)
-{
-    struct ag_task *t = ld->t;
-    lua_State *L = ld->L;
-    char name[32];
-    lua_Integer n, k;
-    int rc, tl, nlist, i, j, cap;
-
-    if ((rc = get_table(ld, top, "tools")) <= 0)
-        return rc;
-    tl = lua_gettop(L);
-    if ((rc = check_list(ld, tl, "tools", 1, &n)) < 0)
-        return rc;
-    cap = (int)n + 8;
-    t->tools = ag_xcalloc((size_t)cap, sizeof *t->tools);
-    for (k = 1; k <= n; k++) {
-        snprintf(name, sizeof name, "tools[%lld]", (long long)k);
-        lua_rawgeti(L, tl, k);
-        if (!name_at(L, -1))
-            return bad(ld, -1, name, "must be a tool name", SHOW_VALUE);
-        t->tools[t->ntools++].name = ag_xstrdup(lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
-    nlist = t->ntools;
-
-    lua_pushnil(L);
-    while (lua_next(L, tl)) {
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            if (!name_at(L, -2))
-                return bad(ld, -2, "tools", "has a key that is not a tool name",
-                           SHOW_VALUE);
-            if (t->ntools == TASK_MAX_LIST)
-                return fail(ld, "tools has more than %d entries",
-                            TASK_MAX_LIST);
-            if (t->ntools == cap) {
-                cap *= 2;
-                t->tools =
-                    ag_xrealloc(t->tools, (size_t)cap * sizeof *t->tools);
-            }
-            t->tools[t->ntools].name = ag_xstrdup(lua_tostring(L, -2));
-            t->tools[t->ntools++].opts = NULL;
-        }
-        lua_pop(L, 1);
-    }
-    qsort(t->tools + nlist, (size_t)(t->ntools - nlist), sizeof *t->tools,
-          cmp_tool);
-    if ((rc = tool_options(ld, tl, nlist)) < 0)
-        return rc;
-
-    for (j = 1; j < t->ntools; j++)
-        for (i = 0; i < j; i++)
-            if (strcmp(t->tools[i].name, t->tools[j].name) == 0)
-                return fail(ld, "tools lists \"%s\" twice", t->tools[j].name);
-    lua_pop(L, 1);
-    return 0;
-}
-
-static int has_tool(const struct ag_task *t, const char *name, size_t n)
-{
-    int i;
-
-    for (i = 0; i < t->ntools; i++)
-        if (strlen(t->tools[i].name) == n &&
-            strncmp(t->tools[i].name, name, n) == 0)
-            return 1;
-    return 0;
-}
-
-/* approve: "tool" or "tool.function", naming a tool the task lists (a typo
- * here would otherwise let the function run without asking). */
-static int check_approve(struct loader *ld, int idx, const char *name)
-{
-    const char *s = NULL, *dot;
-    char tool[SHOW_BUF];
-    size_t n;
-
-    if (lua_type(ld->L, idx) == LUA_TSTRING &&
-        strlen(lua_tostring(ld->L, idx)) == lua_rawlen(ld->L, idx))
-        s = lua_tostring(ld->L, idx);
-    dot = s ? strchr(s, '.') : NULL;
-    n = s ? (dot ? (size_t)(dot - s) : strlen(s)) : 0;
-    if (!s || n == 0 || n >= sizeof tool || (dot && !is_name(dot + 1)))
-        return bad(ld, idx, name, "must be \"tool\" or \"tool.function\"",
-                   SHOW_VALUE);
-    memcpy(tool, s, n);
-    tool[n] = '\0';
-    if (!is_name(tool))
-        return bad(ld, idx, name, "must be \"tool\" or \"tool.function\"",
-                   SHOW_VALUE);
-    if (!has_tool(ld->t, s, n))
-        return fail(ld, "%s names tool \"%s\", which is not in tools", name,
-                    tool);
-    return 0;
-}
-
-/* approve and secrets: lists of strings. */
-static int parse_strlist(struct loader *ld, int top, const char *name,
-                         char ***out, int *count)
-{
-    lua_State *L = ld->L;
-    char item[64];
-    lua_Integer n, i;
-    int rc, tl;
-
-    if ((rc = get_table(ld, top, name)) <= 0)
-        return rc;
-    tl = lua_gettop(L);
-    if ((rc = check_list(ld, tl, name, 0, &n)) < 0)
-        return rc;
-    *out = ag_xcalloc((size_t)n + 1, sizeof **out);
-    for (i = 1; i <= n; i++) {
-        snprintf(item, sizeof item, "%s[%lld]", name, (long long)i);
-        lua_rawgeti(L, tl, i);
-        if (strcmp(name, "approve") == 0)
-            rc = check_approve(ld, -1, item);
-        else if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 ||
-                 strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1))
-            rc = bad(ld, -1, item, "must be a non-empty string",
-                     lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 0
-                         ? SHOW_VALUE  /* "" is safe to show */
-                         : SHOW_TYPE); /* anything else may be the secret */
-        if (rc < 0)
-            return rc;
-        (*out)[(*count)++] = ag_xstrdup(lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return 0;
-}
-
-static int parse_limits(struct loader *ld, int top)
-{
-    struct ag_task_limits *lim = &ld->t->limits;
-    int rc, l;
-
-    if ((rc = get_table(ld, top, "limits")) <= 0)
-        return rc;
-    l = lua_gettop(ld->L);
-    if ((rc = check_keys(ld, l, "limits.", limit_fields)) < 0 ||
-        (rc = get_int(ld, l, "limits.steps", 1, LONG_MAX, &lim->steps)) < 0 ||
-        (rc = get_int(ld, l, "limits.tokens", 0, LONG_MAX, &lim->tokens)) < 0 ||
-        (rc = get_num(ld, l, "limits.seconds", 0, 1, HUGE_VAL,
-                      "must be a positive number", &lim->seconds)) < 0 ||
-        (rc = get_num(ld, l, "limits.cost", 0, 0, HUGE_VAL,
-                      "must be a non-negative number", &lim->cost)) < 0 ||
-        (rc = get_int(ld, l, "limits.repeat_calls", 0, LONG_MAX,
-                      &lim->repeat_calls)) < 0)
-        return rc;
-    lua_pop(ld->L, 1);
-    return 0;
-}
-
-/* Walks the value the file returned (argument 2; argument 1 is the loader).
- * Runs under lua_pcall; the outcome goes to ld->rc. */
-static int check_task(lua_State *L)
-{
-    struct loader *ld = lua_touserdata(L, 1);
-    struct ag_task *t = ld->t;
-    int rc;
-
-    if (!lua_istable(L, 2)) {
-        char buf[SHOW_BUF];
-
-        ld->rc = fail(ld, "must return a table (got %s)",
-                      show(L, 2, SHOW_VALUE, buf));
-        return 0;
-    }
-    if ((rc = check_keys(ld, 2, "", top_fields)) < 0 ||
-        (rc = get_str(ld, 2, "name", STR_NONEMPTY, &t->name)) < 0 ||
-        (rc = get_str(ld, 2, "goal", STR_NONEMPTY, &t->goal)) < 0)
-        goto out;
-    if (rc == 0) {
-        rc = fail(ld, "goal is required");
-        goto out;
-    }
-    if ((rc = get_str(ld, 2, "system", 0, &t->system)) < 0 ||
-        (rc = parse_model(ld, 2)) < 0 || (rc = parse_tools(ld, 2)) < 0 ||
-        (rc = parse_limits(ld, 2)) < 0 ||
-        (rc = parse_strlist(ld, 2, "approve", &t->approve, &t->napprove)) < 0 ||
-        (rc = parse_strlist(ld, 2, "secrets", &t->secrets, &t->nsecrets)) < 0)
-        goto out;
-    rc = 0;
-out:
-    ld->rc = rc;
     return 0;
 }
 
@@ -878,7 +212,7 @@ static int open_libs(lua_State *L)
 /* Reports the Lua error message at the top of the stack so that it starts
  * with the path as given: Lua shortens long chunk names to "...tail", which
  * is put back whole; a message without a location gets "path: ". */
-static int lua_fail(struct loader *ld)
+static int lua_fail(struct ag__task_loader *ld)
 {
     const char *msg = lua_tostring(ld->L, -1), *colon;
     size_t plen = strlen(ld->path);
@@ -898,7 +232,7 @@ static int lua_fail(struct loader *ld)
     return AG_ETASK;
 }
 
-static int run_file(struct loader *ld, const char *text, size_t len)
+static int run_file(struct ag__task_loader *ld, const char *text, size_t len)
 {
     lua_State *L = ld->L;
     char *chunk = ag_xasprintf("@%s", ld->path);
@@ -910,7 +244,7 @@ static int run_file(struct loader *ld, const char *text, size_t len)
     if (rc != LUA_OK || lua_pcall(L, 0, 1, 1) != LUA_OK)
         return lua_fail(ld);
     /* the returned value is at index 2 */
-    lua_pushcfunction(L, check_task);
+    lua_pushcfunction(L, ag__task_check_table);
     lua_pushlightuserdata(L, ld);
     lua_pushvalue(L, 2);
     if (lua_pcall(L, 2, 0, 1) != LUA_OK)
@@ -937,7 +271,7 @@ static void set_defaults(struct ag_task *t, const char *path)
 int ag_task_load(const char *path, struct ag_task **out, char *err,
                  size_t errlen)
 {
-    struct loader ld = {NULL, path, NULL, err, errlen, 0};
+    struct ag__task_loader ld = {NULL, path, NULL, err, errlen, 0};
     struct stat st;
     char *text;
     size_t len;
@@ -949,14 +283,15 @@ int ag_task_load(const char *path, struct ag_task **out, char *err,
     if (rc == -EIO && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         rc = -EISDIR;
     if (rc == AG_ETOOBIG)
-        return fail(&ld, "cannot read: larger than %d bytes", TASK_MAX_BYTES);
+        return ag__task_fail(&ld, "cannot read: larger than %d bytes",
+                             TASK_MAX_BYTES);
     if (rc < 0) {
-        fail(&ld, "cannot read: %s", ag_strerror(rc));
+        ag__task_fail(&ld, "cannot read: %s", ag_strerror(rc));
         return rc;
     }
     if (!(ld.L = luaL_newstate())) {
         free(text);
-        fail(&ld, "cannot create a Lua state: %s", strerror(ENOMEM));
+        ag__task_fail(&ld, "cannot create a Lua state: %s", strerror(ENOMEM));
         return -ENOMEM;
     }
     ld.t = ag_xcalloc(1, sizeof *ld.t);
@@ -984,8 +319,8 @@ int ag_task_set_model(struct ag_task *t, const char *spec, char *err,
     char *provider, *model, *script, msg[512];
     int same_provider, same_model;
 
-    if (parse_spec(spec, NULL, &provider, &model, &script, msg, sizeof msg) <
-        0) {
+    if (ag__task_parse_spec(spec, NULL, &provider, &model, &script, msg,
+                            sizeof msg) < 0) {
         set_err(err, errlen, "model %s", msg);
         return AG_ETASK;
     }
@@ -1012,14 +347,16 @@ int ag_task_set_model(struct ag_task *t, const char *spec, char *err,
 
 int ag_task_check(const struct ag_task *t, char *err, size_t errlen)
 {
-    char buf[SHOW_BUF];
+    char buf[AG__TASK_SHOW_BUF];
     struct stat st;
 
-    if (!t->provider || !is_provider(t->provider)) {
+    if (!t->provider || !ag__task_is_provider(t->provider)) {
         set_err(err, errlen,
-                "model provider must be one of " PROVIDER_LIST " (got %s)",
-                t->provider ? show_str(t->provider, strlen(t->provider), buf)
-                            : "nil");
+                "model provider must be one of " AG__TASK_PROVIDER_LIST
+                " (got %s)",
+                t->provider
+                    ? ag__task_show_str(t->provider, strlen(t->provider), buf)
+                    : "nil");
         return AG_ETASK;
     }
     if (strcmp(t->provider, "script") == 0) {
