@@ -28,17 +28,50 @@ void ag_sha256_hex(const void *p, size_t n, char out[65])
     out[64] = '\0';
 }
 
+/* A log that already holds records is continued: its last complete line
+ * gives the chain's head and the sequence number. */
+static void continue_chain(struct ag_audit *a)
+{
+    char tail[65536];
+    long size;
+    size_t n;
+    char *end, *start;
+    cJSON *rec;
+
+    if (fseek(a->f, 0, SEEK_END) != 0 || (size = ftell(a->f)) <= 0)
+        return;
+    n = size < (long)sizeof tail - 1 ? (size_t)size : sizeof tail - 1;
+    if (fseek(a->f, size - (long)n, SEEK_SET) != 0)
+        return;
+    n = fread(tail, 1, n, a->f);
+    tail[n] = '\0';
+    fseek(a->f, 0, SEEK_END);
+    if (!(end = strrchr(tail, '\n')))
+        return;
+    *end = '\0';
+    start = strrchr(tail, '\n');
+    start = start ? start + 1 : tail;
+    if (!(rec = cJSON_Parse(start)))
+        return;
+    if (ag_json_str(rec, "hash") && strlen(ag_json_str(rec, "hash")) == 64) {
+        memcpy(a->prev, ag_json_str(rec, "hash"), 65);
+        a->seq = (unsigned long long)ag_json_num(rec, "seq", 0);
+    }
+    cJSON_Delete(rec);
+}
+
 int ag_audit_open(struct ag_audit *a, const char *path,
                   const struct ag_redactor *redact)
 {
     unsigned char r[16];
 
     memset(a, 0, sizeof *a);
-    if (!(a->f = fopen(path, "a")))
+    if (!(a->f = fopen(path, "a+")))
         return -errno;
     a->path = ag_xstrdup(path);
     a->redact = redact;
     memcpy(a->prev, AG_AUDIT_GENESIS, 65);
+    continue_chain(a);
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
         uint64_t t = ag_wall_us() ^ ag_now_ns();
         memcpy(r, &t, sizeof t);

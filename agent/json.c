@@ -381,6 +381,21 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(x->string, y->string);
 }
 
+/* The shortest of %.15g, %.16g and %.17g that reads back as the same
+ * double: what most languages print, so that other tools can recompute the
+ * canonical text. */
+static int add_shortest(struct ag_buf *out, double d)
+{
+    char s[40];
+
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, d);
+        if (strtod(s, NULL) == d)
+            break;
+    }
+    return ag_buf_adds(out, s);
+}
+
 static int canon(const cJSON *v, struct ag_buf *out, int depth)
 {
     int rc = 0;
@@ -397,7 +412,7 @@ static int canon(const cJSON *v, struct ag_buf *out, int depth)
             return ag_buf_adds(out, "null");
         if (d == floor(d) && fabs(d) < 9007199254740992.0)
             return ag_buf_printf(out, "%lld", (long long)d);
-        return ag_buf_printf(out, "%.17g", d);
+        return add_shortest(out, d);
     }
     if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
         const char *s = v->valuestring ? v->valuestring : "";

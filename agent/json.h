@@ -37,7 +37,8 @@ int ag_json_from_lua(lua_State *L, int idx, cJSON **out, char *err,
 void ag_json_open(lua_State *L);
 
 /* Appends v as canonical JSON: object keys sorted bytewise, no white space,
- * integers without a fraction, other numbers with 17 significant digits,
+ * integers without a fraction, other numbers in the shortest form that
+ * reads back as the same double (%.15g, %.16g or %.17g),
  * strings escaped minimally (", \, control characters). Returns 0 or
  * AG_ETOOBIG / -ENOMEM from the buffer. */
 int ag_json_canonical(const cJSON *v, struct ag_buf *out);
