@@ -71,6 +71,13 @@ void ag_agent_cfg_from_task(struct ag_agent_cfg *cfg, const struct ag_task *t,
     cfg->llm.codec = ag_codec_find(t->provider);
     cfg->llm.base_url = t->base_url;
     cfg->llm.api_key = t->api_key;
+    cfg->llm.connect_ms = (long)(t->net.connect * 1000);
+    cfg->llm.first_byte_ms = (long)(t->net.first_byte * 1000);
+    cfg->llm.idle_ms = (long)(t->net.idle * 1000);
+    cfg->llm.max_attempts = (int)t->net.attempts;
+    cfg->llm.backoff_ms = (long)(t->net.backoff * 1000);
+    cfg->llm.backoff_max_ms = (long)(t->net.max_backoff * 1000);
+    cfg->llm.retry_total_ms = (long)(t->net.total * 1000);
     cfg->reg = reg;
     cfg->limits = t->limits;
 }

@@ -41,8 +41,13 @@ static const char *const top_fields[] = {"name",    "goal",    "system",
                                          "approve", "secrets", NULL};
 static const char *const model_fields[] = {
     "provider",   "name",        "file",    "base_url", "api_key", "stream",
-    "max_tokens", "temperature", "context", "price",    NULL};
+    "max_tokens", "temperature", "context", "price",    "timeouts",
+    "retries",    NULL};
 static const char *const price_fields[] = {"input", "output", NULL};
+static const char *const timeout_fields[] = {"connect", "first_byte", "idle",
+                                             NULL};
+static const char *const retry_fields[] = {"attempts", "backoff",
+                                           "max_backoff", "total", NULL};
 static const char *const limit_fields[] = {"steps", "tokens",       "seconds",
                                            "cost",  "repeat_calls", NULL};
 
@@ -373,6 +378,50 @@ static const char *name_at(lua_State *L, int idx)
 
 /* ---- the task table ----------------------------------------------------- */
 
+/* model.timeouts = {connect, first_byte, idle} and model.retries =
+ * {attempts, backoff, max_backoff, total}: seconds (attempts a count). */
+static int parse_net(struct ag__task_loader *ld, int m)
+{
+    struct ag_task_net *n = &ld->t->net;
+    static const char *const pos = "must be a positive number of seconds";
+    lua_State *L = ld->L;
+    long attempts = 0;
+    int rc, tb;
+
+    if ((rc = get_table(ld, m, "model.timeouts")) < 0)
+        return rc;
+    if (rc) {
+        tb = lua_gettop(L);
+        if ((rc = check_keys(ld, tb, "model.timeouts.", timeout_fields)) < 0 ||
+            (rc = get_num(ld, tb, "model.timeouts.connect", 0, 1, 86400, pos,
+                          &n->connect)) < 0 ||
+            (rc = get_num(ld, tb, "model.timeouts.first_byte", 0, 1, 86400,
+                          pos, &n->first_byte)) < 0 ||
+            (rc = get_num(ld, tb, "model.timeouts.idle", 0, 1, 86400, pos,
+                          &n->idle)) < 0)
+            return rc;
+        lua_pop(L, 1);
+    }
+    if ((rc = get_table(ld, m, "model.retries")) < 0)
+        return rc;
+    if (rc) {
+        tb = lua_gettop(L);
+        if ((rc = check_keys(ld, tb, "model.retries.", retry_fields)) < 0 ||
+            (rc = get_int(ld, tb, "model.retries.attempts", 1, 100,
+                          &attempts)) < 0 ||
+            (rc = get_num(ld, tb, "model.retries.backoff", 0, 1, 3600, pos,
+                          &n->backoff)) < 0 ||
+            (rc = get_num(ld, tb, "model.retries.max_backoff", 0, 1, 3600, pos,
+                          &n->max_backoff)) < 0 ||
+            (rc = get_num(ld, tb, "model.retries.total", 0, 1, 86400, pos,
+                          &n->total)) < 0)
+            return rc;
+        n->attempts = attempts;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 static int parse_model_table(struct ag__task_loader *ld, int m)
 {
     struct ag_task *t = ld->t;
@@ -433,6 +482,8 @@ static int parse_model_table(struct ag__task_loader *ld, int m)
         (rc = get_int(ld, m, "model.context", 1, LONG_MAX, &t->context)) < 0)
         return rc;
     t->max_tokens = (int)v;
+    if ((rc = parse_net(ld, m)) < 0)
+        return rc;
 
     if ((rc = get_table(ld, m, "model.price")) <= 0)
         return rc;

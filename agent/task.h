@@ -10,7 +10,10 @@
  *     model  = { provider = "openai", name = "gpt-4o-mini",
  *                base_url = "http://127.0.0.1:8080/v1", api_key = "...",
  *                stream = true, context = 128000, max_tokens = 1024,
- *                temperature = 0.2, price = { input = 0.15, output = 0.6 } },
+ *                temperature = 0.2, price = { input = 0.15, output = 0.6 },
+ *                timeouts = { connect = 10, first_byte = 120, idle = 60 },
+ *                retries = { attempts = 5, backoff = 0.5, max_backoff = 20,
+ *                            total = 120 } },
  *            -- or { provider = "script", file = "model.lua" }
  *     system = "You are ...",                -- optional
  *     goal   = "Book the cheapest ...",      -- required
@@ -42,6 +45,16 @@ struct ag_task_limits {
                           the run; default 3; 0: no guard */
 };
 
+/* Network settings of the model endpoint; 0 means the client's default
+ * (connect 10 s, first byte 120 s, idle 60 s; 5 attempts, backoff from
+ * 0.5 s doubling up to 20 s, no retry started after 120 s). */
+struct ag_task_net {
+    double connect, first_byte, idle; /* seconds */
+    long attempts;                    /* tries in all, retries included */
+    double backoff, max_backoff;      /* seconds */
+    double total;                     /* seconds */
+};
+
 struct ag_task {
     char *path; /* as given */
     char *dir;  /* directory holding the file, for relative paths */
@@ -61,6 +74,7 @@ struct ag_task {
     double temperature; /* < 0: not sent (default) */
     double price_in;    /* USD per million input tokens; < 0: table */
     double price_out;   /* USD per million output tokens; < 0: table */
+    struct ag_task_net net; /* model.timeouts and model.retries */
 
     struct ag_task_tool *tools;
     int ntools;
