@@ -89,6 +89,8 @@ static const char *TOOLS =
     " type(dofile), package = type(package), dump = type(string.dump), "
     "binload = select(2, load('\\\\27Lua')) or 'loaded', time = type(os.time) "
     "} end }\","
+    "\"chatty\": \"return { run = function(a) log(string.rep('z', 3000000)) "
+    "return 1 end }\","
     "\"counter\": \"return { run = function(a) counter = (counter or 0) + 1 "
     "return counter end }\","
     "\"family\": \"return { functions = { add = { run = function(a) return "
@@ -108,7 +110,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     tools = cJSON_Parse(TOOLS);
     ok(tools != NULL, "tool table parses");
-    ok(ag_pool_new(loop, &(struct ag_pool_cfg){NULL, 2, 0}, tools, &p) == 0,
+    ok(ag_pool_new(loop, &(struct ag_pool_cfg){NULL, 2, 1 << 20}, tools, &p) == 0,
        "pool starts");
 
     call_init(&c, "echo", "{\"a\":[1,2],\"b\":\"x\"}");
@@ -153,6 +155,12 @@ int main(int argc, char **argv)
     c.job.max_output = 1 << 20;
     run1(loop, p, &c);
     is_str(c.verdict, "output", "oversized result refused");
+    call_free(&c);
+
+    call_init(&c, "chatty", NULL);
+    run1(loop, p, &c);
+    is_str(c.verdict, "output", "a frame over the cap ends the worker");
+    has_str(c.message, "message size cap", "oversized frame message");
     call_free(&c);
 
     call_init(&c, "spin", NULL);
