@@ -8,6 +8,17 @@
  * received byte only records the time). Easy handles are recycled so that
  * a busy loop does not allocate one per request.
  *
+ * Bursts: curl (7.88) finds a connection to reuse by walking every
+ * connection to the host, in use or not, and trims its cache by walking
+ * every connection; both are O(connections) per request, so 10,000
+ * concurrent requests cost O(n^2), seconds of CPU. Past BURST requests in
+ * flight, a request to a plain http:// endpoint (a local server speaking
+ * HTTP/1.1) therefore takes a fresh connection and closes it after use,
+ * which keeps the cache (and those walks) small; https endpoints are left
+ * alone, since they may multiplex over HTTP/2. The receive buffer is
+ * small for the same reason: every request in flight holds one, and model
+ * replies arrive in small pieces.
+ *
  * Lifetimes: a request is freed in its watchdog's close callback; the
  * client is freed when its last handle (timer, polls, watchdogs) closes.
  */
@@ -22,6 +33,8 @@
 #include "ag.h"
 
 #define FREE_EASY_MAX 256
+#define BURST         64    /* requests in flight before reuse stops */
+#define RECV_BUFFER   2048L /* curl's receive buffer per transfer */
 
 struct sock_ctx {
     uv_poll_t poll;
@@ -192,14 +205,26 @@ static void req_abort(struct ag_http_req *r, int err, const char *msg)
 
 /* ---- curl callbacks ---------------------------------------------------- */
 
+static void on_watchdog(uv_timer_t *t);
+
+/* Notes that bytes arrived. The first ones end the wait for a first byte:
+ * from then on the watchdog looks for silence, so a stream that stalls
+ * early is caught after idle_ms, not only once first_byte_ms has passed. */
+static void got_bytes(struct ag_http_req *r)
+{
+    r->last_ms = uv_now(r->h->loop);
+    if (!r->t_first_ns) {
+        r->t_first_ns = ag_now_ns();
+        uv_timer_start(&r->watchdog, on_watchdog, (uint64_t)r->o.idle_ms, 0);
+    }
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct ag_http_req *r = ud;
     size_t len = size * n;
 
-    if (!r->t_first_ns)
-        r->t_first_ns = ag_now_ns();
-    r->last_ms = uv_now(r->h->loop);
+    got_bytes(r);
     if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 100 Continue or a redirect) */
         r->retry_after = -1;
@@ -242,7 +267,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     size_t len = size * n;
     int rc;
 
-    r->last_ms = uv_now(r->h->loop);
+    got_bytes(r);
     if (!r->decided) {
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
         r->streaming = r->o.on_data && r->status >= 200 && r->status < 300;
@@ -424,10 +449,14 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r->o.connect_ms);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 16384L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (r->o.total_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->o.total_ms);
+    if (h->nactive >= BURST && strncmp(o->url, "http://", 7) == 0) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (o->headers)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
     if (o->body) {

@@ -11,6 +11,7 @@
 
 #define SHOW_ARGS 200   /* bytes of tool arguments shown live */
 #define SHOW_RESULT 160 /* bytes of a result shown with -v */
+#define SHOW_NAME 100   /* bytes of a tool name shown */
 
 char *ag_redact(const struct ag_redactor *r, const char *s, size_t n)
 {
@@ -150,7 +151,9 @@ static void human(struct ag_out *o, const struct ag_event *ev)
                 ev->attempts > 1 ? " · after retries" : "", C(o, RESET));
         break;
     case AG_EV_TOOL_CALL:
-        fprintf(f, "        %s→ %s%s ", C(o, CYAN), ev->tool, C(o, RESET));
+        fprintf(f, "        %s→ ", C(o, CYAN));
+        show(o, ev->tool, strlen(ev->tool), SHOW_NAME);
+        fprintf(f, "%s ", C(o, RESET));
         show(o, ev->args ? ev->args : "", ev->args ? strlen(ev->args) : 0,
              SHOW_ARGS);
         fputc('\n', f);
@@ -163,8 +166,10 @@ static void human(struct ag_out *o, const struct ag_event *ev)
         }
         break;
     case AG_EV_TOOL_RESULT:
-        fprintf(f, "        %s← %s%s %s, %zu bytes, %.1f ms", ev->ok ? "" : C(o, RED),
-                ev->tool ? ev->tool : "?", ev->ok ? "" : C(o, RESET),
+        fprintf(f, "        %s← ", ev->ok ? "" : C(o, RED));
+        show(o, ev->tool ? ev->tool : "?", ev->tool ? strlen(ev->tool) : 1,
+             SHOW_NAME);
+        fprintf(f, "%s %s, %zu bytes, %.1f ms", ev->ok ? "" : C(o, RESET),
                 ev->ok ? "ok" : "error", ev->len, ev->ms);
         if (!ev->ok || o->verbosity > 0) {
             fputs(": ", f);
@@ -277,9 +282,9 @@ static void json_event(struct ag_out *o, const struct ag_event *ev)
         break;
     }
     case AG_EV_TOOL_CALL:
-        cJSON_AddStringToObject(j, "tool", ev->tool);
+        add_str(j, "tool", o, ev->tool, strlen(ev->tool));
         if (ev->call_id)
-            cJSON_AddStringToObject(j, "call_id", ev->call_id);
+            add_str(j, "call_id", o, ev->call_id, strlen(ev->call_id));
         add_str(j, "arguments", o, ev->args, strlen(ev->args));
         break;
     case AG_EV_TOOL_LOG:
@@ -288,9 +293,9 @@ static void json_event(struct ag_out *o, const struct ag_event *ev)
         break;
     case AG_EV_TOOL_RESULT:
         if (ev->tool)
-            cJSON_AddStringToObject(j, "tool", ev->tool);
+            add_str(j, "tool", o, ev->tool, strlen(ev->tool));
         if (ev->call_id)
-            cJSON_AddStringToObject(j, "call_id", ev->call_id);
+            add_str(j, "call_id", o, ev->call_id, strlen(ev->call_id));
         cJSON_AddBoolToObject(j, "ok", ev->ok);
         add_str(j, "result", o, ev->result, ev->len);
         if (ev->verdict)

@@ -76,6 +76,8 @@ struct ag_pool {
     struct ag_job *q_head, *q_tail;
     int nqueued;
     uv_timer_t defer; /* fails queued jobs when no zygote can be had */
+    uv_check_t start; /* starts the zygote once the loop has polled */
+    int start_pending;
 
     uint64_t next_call;
     struct ag_pool_stats st;
@@ -698,6 +700,20 @@ static void dispatch(struct ag_pool *p)
     }
 }
 
+/* Starts the zygote after the loop's first poll: by then the first model
+ * request is on the wire, so the fork and exec (a large part of `agent
+ * run`'s start-up) no longer delay it. A tool call submitted earlier starts
+ * the zygote itself. */
+static void on_start(uv_check_t *c)
+{
+    struct ag_pool *p = c->data;
+
+    p->start_pending = 0;
+    uv_close((uv_handle_t *)c, on_handle_closed);
+    if (!p->closing && !p->zalive && zygote_start(p) < 0 && p->q_head)
+        uv_timer_start(&p->defer, on_defer, 0, 0);
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
@@ -731,11 +747,17 @@ int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
     uv_timer_init(loop, &p->defer);
     p->defer.data = p;
     p->refs = 1;
-    if ((rc = zygote_start(p)) < 0) {
+    if (access(p->exe, X_OK) < 0) {
+        rc = -errno;
         p->closing = 1;
         uv_close((uv_handle_t *)&p->defer, on_handle_closed);
         return rc;
     }
+    uv_check_init(loop, &p->start);
+    p->start.data = p;
+    p->refs++;
+    p->start_pending = 1;
+    uv_check_start(&p->start, on_start);
     *out = p;
     return 0;
 }
@@ -813,6 +835,10 @@ void ag_pool_close(struct ag_pool *p)
     if (!p || p->closing)
         return;
     p->closing = 1;
+    if (p->start_pending) {
+        p->start_pending = 0;
+        uv_close((uv_handle_t *)&p->start, on_handle_closed);
+    }
     fail_queued(p, "cancelled");
     while (p->workers)
         worker_fail(p->workers, NULL, "cancelled");

@@ -56,8 +56,11 @@ struct ag_job {
     uint64_t started_ns;
 };
 
-/* Starts the zygote and the warm workers. tools maps tool names to Lua
- * source ({"calc": "<source>"}); borrowed. Returns 0 or a negative code. */
+/* Prepares the pool. The zygote and the warm workers start once the loop
+ * has polled for the first time (so that they do not delay a first model
+ * request), or at the first call, whichever comes first. tools maps tool
+ * names to Lua source ({"calc": "<source>"}); borrowed. Returns 0 or a
+ * negative code (e.g. -ENOENT when the binary to re-execute is missing). */
 int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
                 const cJSON *tools, struct ag_pool **out);
 
