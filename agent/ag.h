@@ -85,8 +85,8 @@ enum ag_log_level ag_log_get_level(void);
 void ag_log(enum ag_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 #define ag_error(...) ag_log(AG_LOG_ERROR, __VA_ARGS__)
-#define ag_warn(...) ag_log(AG_LOG_WARN, __VA_ARGS__)
-#define ag_info(...) ag_log(AG_LOG_INFO, __VA_ARGS__)
+#define ag_warn(...)  ag_log(AG_LOG_WARN, __VA_ARGS__)
+#define ag_info(...)  ag_log(AG_LOG_INFO, __VA_ARGS__)
 #define ag_debug(...) ag_log(AG_LOG_DEBUG, __VA_ARGS__)
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -111,6 +111,6 @@ char *ag_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);
 
 #define AG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define AG_UNUSED(x) ((void)(x))
+#define AG_UNUSED(x)     ((void)(x))
 
 #endif

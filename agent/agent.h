@@ -77,8 +77,8 @@ struct ag_event {
     int nmsgs;                            /* REQUEST */
     /* TOOL_CALL, TOOL_RESULT */
     const char *tool, *call_id, *args;
-    const char *result; /* TOOL_RESULT: what the model is given */
-    int ok;             /* TOOL_RESULT: the tool succeeded */
+    const char *result;  /* TOOL_RESULT: what the model is given */
+    int ok;              /* TOOL_RESULT: the tool succeeded */
     const char *verdict; /* TOOL_RESULT: the sandbox stopped it ("time", ...)
                             or the call was refused ("invalid", "unknown") */
     /* CONTEXT_CUT */
@@ -118,7 +118,8 @@ void ag_rt_emit(struct ag_rt *rt, const struct ag_event *ev);
  * handles close. */
 void ag_rt_close(struct ag_rt *rt);
 
-/* ---- what agents of one kind share ----------------------------------------- */
+/* ---- what agents of one kind share -----------------------------------------
+ */
 
 struct ag_agent_cfg {
     const char *name;   /* the task's name */
@@ -128,7 +129,7 @@ struct ag_agent_cfg {
     int stream;
     int max_tokens;
     double temperature;
-    long context;              /* token budget of one request */
+    long context;               /* token budget of one request */
     double price_in, price_out; /* USD per million tokens; 0 unknown */
     struct ag_llm_cfg llm;
     const struct ag_registry *reg; /* may be NULL: no tools */
@@ -156,7 +157,7 @@ struct ag_agent {
 
     struct ag_msg *msgs; /* the steps: assistant and tool messages */
     int nmsgs, capmsgs;
-    int step;            /* model replies received */
+    int step; /* model replies received */
     long tokens_in, tokens_out;
     double cost;
     int invalid_calls;
@@ -200,7 +201,8 @@ long ag_context_tokens(const struct ag_msg *m);
  * estimate of what cannot be cut (system prompt, goal, tool list). */
 void ag_context_fit(struct ag_agent *a, long fixed);
 
-/* ---- prices (llm-price.c) -------------------------------------------------- */
+/* ---- prices (llm-price.c) --------------------------------------------------
+ */
 
 struct ag_model_info {
     double price_in, price_out; /* USD per million tokens; 0: unknown */

@@ -7,7 +7,7 @@
 
 struct ag_cmd {
     const char *name;
-    const char *summary; /* one line for `agent --help` */
+    const char *summary;                /* one line for `agent --help` */
     int (*main)(int argc, char **argv); /* argv[0] is the command name */
 };
 

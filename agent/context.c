@@ -65,9 +65,8 @@ static int newest_step(const struct ag_agent *a)
 
 void ag_context_fit(struct ag_agent *a, long fixed)
 {
-    long budget = a->cfg->context - (a->cfg->max_tokens > 0
-                                         ? a->cfg->max_tokens
-                                         : 1024);
+    long budget =
+        a->cfg->context - (a->cfg->max_tokens > 0 ? a->cfg->max_tokens : 1024);
     int keep_from;
 
     if (budget < 256)

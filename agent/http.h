@@ -28,8 +28,8 @@ struct ag_http_result {
     long status;        /* HTTP status; 0 when none arrived */
     double retry_after; /* seconds asked by Retry-After; -1 when absent */
     const char *content_type; /* or "" */
-    const char *body;   /* the body when it was collected (no on_data, or a
-                           status other than 2xx); else "" */
+    const char *body; /* the body when it was collected (no on_data, or a
+                         status other than 2xx); else "" */
     size_t body_len;
     double ms_first_byte; /* from start to the first response byte */
     double ms_total;

@@ -289,8 +289,8 @@ static int conv_value(struct conv *c, int idx, int depth, cJSON **out)
     case LUA_TTABLE:
         return conv_table(c, idx, depth, out);
     default:
-        return fail(c, lua_pushfstring(L, "cannot encode a %s",
-                                       luaL_typename(L, idx)));
+        return fail(
+            c, lua_pushfstring(L, "cannot encode a %s", luaL_typename(L, idx)));
     }
     if (!v)
         return -ENOMEM;

@@ -333,34 +333,10 @@ static int parse_message(const cJSON *root, size_t n_body,
 static int parse(const char *body, size_t n, struct ag_llm_reply *out,
                  char *err, size_t errlen)
 {
-    cJSON *root;
-    int rc;
-
-    ag_llm_reply_clear(out);
-    if (!body) {
-        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
-        return AG_EPARSE;
-    }
-    if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
-        return rc;
-    if ((rc = ag__codec_error(root, err, errlen)) == 0)
-        rc = parse_message(root, n, out, err, errlen);
-    cJSON_Delete(root);
-    if (rc < 0)
-        ag_llm_reply_clear(out);
-    return rc;
+    return ag__codec_parse(body, n, out, parse_message, err, errlen);
 }
 
 /* ---- parsing a stream -------------------------------------------------- */
-
-static int stream_fail(int rc, char *err, size_t errlen)
-{
-    if (rc == AG_ETOOBIG)
-        ag__codec_err(err, errlen, "reply too large");
-    else if (rc == -ENOMEM)
-        ag__codec_err(err, errlen, "out of memory");
-    return rc;
-}
 
 /* The "index" of a content block event. */
 static int block_index(const cJSON *root, const char *type, int *index,
@@ -409,7 +385,7 @@ static int block_start(struct ag_stream *s, const cJSON *root, char *err,
 
         if (cJSON_IsString(t))
             rc = ag_stream_text(s, t->valuestring, strlen(t->valuestring));
-        return rc < 0 ? stream_fail(rc, err, errlen) : 0;
+        return rc < 0 ? ag__codec_fail(rc, err, errlen) : 0;
     }
     if (strcmp(type, "tool_use") != 0)
         return 0;
@@ -424,13 +400,13 @@ static int block_start(struct ag_stream *s, const cJSON *root, char *err,
                           AG_STREAM_MAXCALLS);
             return AG_ETOOBIG;
         }
-        return stream_fail(-ENOMEM, err, errlen);
+        return ag__codec_fail(-ENOMEM, err, errlen);
     }
     if ((rc = add_str(s, &c->id, cJSON_GetObjectItemCaseSensitive(cb, "id"))) <
             0 ||
         (rc = add_str(s, &c->name,
                       cJSON_GetObjectItemCaseSensitive(cb, "name"))) < 0)
-        return stream_fail(rc, err, errlen);
+        return ag__codec_fail(rc, err, errlen);
     return 0;
 }
 
@@ -457,7 +433,7 @@ static int block_delta(struct ag_stream *s, const cJSON *root, char *err,
             rc = add_str(s, &c->args,
                          cJSON_GetObjectItemCaseSensitive(d, "partial_json"));
     }
-    return rc < 0 ? stream_fail(rc, err, errlen) : 0;
+    return rc < 0 ? ag__codec_fail(rc, err, errlen) : 0;
 }
 
 static void read_usage(struct ag_stream *s, const cJSON *usage)

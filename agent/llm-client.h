@@ -19,25 +19,25 @@
 struct ag_script; /* a Lua file that plays the model */
 
 struct ag_llm_cfg {
-    const struct ag_codec *codec; /* NULL when script is set */
-    struct ag_script *script;     /* the stand-in, or NULL */
-    const char *base_url;         /* NULL: the codec's default */
-    const char *api_key;          /* NULL or "": no auth header */
+    const struct ag_codec *codec;            /* NULL when script is set */
+    struct ag_script *script;                /* the stand-in, or NULL */
+    const char *base_url;                    /* NULL: the codec's default */
+    const char *api_key;                     /* NULL or "": no auth header */
     long connect_ms, first_byte_ms, idle_ms; /* 0: http.h defaults */
-    int max_attempts;      /* default 5 */
-    long backoff_ms;       /* first retry delay; default 500 */
-    long backoff_max_ms;   /* default 20000 */
-    long retry_total_ms;   /* no retry starts past this; default 120000 */
-    size_t max_reply;      /* default 16 MiB */
+    int max_attempts;                        /* default 5 */
+    long backoff_ms;     /* first retry delay; default 500 */
+    long backoff_max_ms; /* default 20000 */
+    long retry_total_ms; /* no retry starts past this; default 120000 */
+    size_t max_reply;    /* default 16 MiB */
 };
 
 struct ag_llm_attempt {
-    int n;              /* 1, 2, ... */
-    int err;            /* why it failed */
-    long status;        /* HTTP status, 0 when none */
+    int n;               /* 1, 2, ... */
+    int err;             /* why it failed */
+    long status;         /* HTTP status, 0 when none */
     const char *message; /* what went wrong */
-    double retry_in_ms; /* the delay before the next attempt, -1: none */
-    double ms;          /* how long the attempt took */
+    double retry_in_ms;  /* the delay before the next attempt, -1: none */
+    double ms;           /* how long the attempt took */
 };
 
 struct ag_llm_cb {

@@ -469,3 +469,36 @@ void ag__jw_kraw(struct ag__jw *w, const char *key, const char *json)
     ag__jw_key(w, key);
     ag__jw_raw(w, json);
 }
+
+int ag__codec_parse(const char *body, size_t n, struct ag_llm_reply *out,
+                    int (*parse_message)(const cJSON *root, size_t n,
+                                         struct ag_llm_reply *out, char *err,
+                                         size_t errlen),
+                    char *err, size_t errlen)
+{
+    cJSON *root;
+    int rc;
+
+    ag_llm_reply_clear(out);
+    if (!body) {
+        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
+        return AG_EPARSE;
+    }
+    if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
+        return rc;
+    if ((rc = ag__codec_error(root, err, errlen)) == 0)
+        rc = parse_message(root, n, out, err, errlen);
+    cJSON_Delete(root);
+    if (rc < 0)
+        ag_llm_reply_clear(out);
+    return rc;
+}
+
+int ag__codec_fail(int rc, char *err, size_t errlen)
+{
+    if (rc == AG_ETOOBIG)
+        ag__codec_err(err, errlen, "reply too large");
+    else if (rc == -ENOMEM)
+        ag__codec_err(err, errlen, "out of memory");
+    return rc;
+}

@@ -278,34 +278,10 @@ static int parse_message(const cJSON *root, size_t n_body,
 static int parse(const char *body, size_t n, struct ag_llm_reply *out,
                  char *err, size_t errlen)
 {
-    cJSON *root;
-    int rc;
-
-    ag_llm_reply_clear(out);
-    if (!body) {
-        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
-        return AG_EPARSE;
-    }
-    if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
-        return rc;
-    if ((rc = ag__codec_error(root, err, errlen)) == 0)
-        rc = parse_message(root, n, out, err, errlen);
-    cJSON_Delete(root);
-    if (rc < 0)
-        ag_llm_reply_clear(out);
-    return rc;
+    return ag__codec_parse(body, n, out, parse_message, err, errlen);
 }
 
 /* ---- parsing a stream -------------------------------------------------- */
-
-static int stream_fail(int rc, char *err, size_t errlen)
-{
-    if (rc == AG_ETOOBIG)
-        ag__codec_err(err, errlen, "reply too large");
-    else if (rc == -ENOMEM)
-        ag__codec_err(err, errlen, "out of memory");
-    return rc;
-}
 
 static struct ag_stream_call *find_by_id(struct ag_stream *s, const char *id)
 {
@@ -356,7 +332,7 @@ static int pick_call(struct ag_stream *s, const cJSON *tc, int j,
                           AG_STREAM_MAXCALLS);
             return AG_ETOOBIG;
         }
-        return stream_fail(-ENOMEM, err, errlen);
+        return ag__codec_fail(-ENOMEM, err, errlen);
     }
     s->cur = index;
     *out = c;
@@ -370,7 +346,7 @@ static int add_call_fragment(struct ag_stream *s, const cJSON *tc, int j,
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-    struct ag_stream_call *c;
+    struct ag_stream_call *c = NULL;
     int rc;
 
     if (!cJSON_IsObject(tc))
@@ -381,13 +357,13 @@ static int add_call_fragment(struct ag_stream *s, const cJSON *tc, int j,
     if (cJSON_IsString(id) && *id->valuestring && c->id.len == 0 &&
         (rc = ag_stream_add(s, &c->id, id->valuestring,
                             strlen(id->valuestring))) < 0)
-        return stream_fail(rc, err, errlen);
+        return ag__codec_fail(rc, err, errlen);
     /* Some servers repeat the whole name in every fragment. */
     if (cJSON_IsString(name) && *name->valuestring &&
         strcmp(c->name.data ? c->name.data : "", name->valuestring) != 0 &&
         (rc = ag_stream_add(s, &c->name, name->valuestring,
                             strlen(name->valuestring))) < 0)
-        return stream_fail(rc, err, errlen);
+        return ag__codec_fail(rc, err, errlen);
     if (cJSON_IsString(args)) {
         rc = ag_stream_add(s, &c->args, args->valuestring,
                            strlen(args->valuestring));
@@ -398,7 +374,7 @@ static int add_call_fragment(struct ag_stream *s, const cJSON *tc, int j,
         rc = t ? ag_stream_add(s, &c->args, t, strlen(t)) : -ENOMEM;
         free(t);
     }
-    return rc < 0 ? stream_fail(rc, err, errlen) : 0;
+    return rc < 0 ? ag__codec_fail(rc, err, errlen) : 0;
 }
 
 static int add_delta(struct ag_stream *s, const cJSON *ch, char *err,
@@ -426,7 +402,7 @@ static int add_delta(struct ag_stream *s, const cJSON *ch, char *err,
         }
     }
     if (rc < 0)
-        return stream_fail(rc, err, errlen);
+        return ag__codec_fail(rc, err, errlen);
     if (!cJSON_IsArray(calls))
         calls = NULL;
     cJSON_ArrayForEach(tc, calls)

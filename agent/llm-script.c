@@ -33,8 +33,7 @@ struct ag_script {
     unsigned long calls;
 };
 
-static const char *const role_names[] = {"system", "user", "assistant",
-                                         "tool"};
+static const char *const role_names[] = {"system", "user", "assistant", "tool"};
 
 static int traceback(lua_State *L)
 {
@@ -207,9 +206,8 @@ static int read_call(lua_State *L, struct ag_toolcall *c, unsigned long seq,
     c->name = ag_xstrdup(lua_tostring(L, -1));
     lua_pop(L, 1);
     lua_getfield(L, -1, "id");
-    c->id = lua_isstring(L, -1)
-                ? ag_xstrdup(lua_tostring(L, -1))
-                : ag_xasprintf("call_s%lu_%d", seq, k + 1);
+    c->id = lua_isstring(L, -1) ? ag_xstrdup(lua_tostring(L, -1))
+                                : ag_xasprintf("call_s%lu_%d", seq, k + 1);
     lua_pop(L, 1);
     lua_getfield(L, -1, "arguments");
     if (lua_type(L, -1) == LUA_TSTRING) {
@@ -218,8 +216,7 @@ static int read_call(lua_State *L, struct ag_toolcall *c, unsigned long seq,
         c->args = ag_xstrdup("{}");
     } else {
         if (ag_json_from_lua(L, -1, &v, errj, sizeof errj) < 0) {
-            snprintf(err, errlen, "tool_calls[%d].arguments: %s", k + 1,
-                     errj);
+            snprintf(err, errlen, "tool_calls[%d].arguments: %s", k + 1, errj);
             return AG_ELUA;
         }
         c->args = cJSON_PrintUnformatted(v);
@@ -229,8 +226,8 @@ static int read_call(lua_State *L, struct ag_toolcall *c, unsigned long seq,
     return 0;
 }
 
-static int read_reply(lua_State *L, struct ag_script *s,
-                      struct ag_llm_reply *r, char *err, size_t errlen)
+static int read_reply(lua_State *L, struct ag_script *s, struct ag_llm_reply *r,
+                      char *err, size_t errlen)
 {
     int rc = 0;
 
@@ -239,8 +236,9 @@ static int read_reply(lua_State *L, struct ag_script *s,
         return 0;
     }
     if (!lua_istable(L, -1)) {
-        snprintf(err, errlen, "the script returned %s; expected a string or "
-                              "a table",
+        snprintf(err, errlen,
+                 "the script returned %s; expected a string or "
+                 "a table",
                  luaL_typename(L, -1));
         return AG_ELUA;
     }
@@ -265,7 +263,8 @@ static int read_reply(lua_State *L, struct ag_script *s,
         lua_getfield(L, -1, "input");
         r->usage.input = lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) : -1;
         lua_getfield(L, -2, "output");
-        r->usage.output = lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) : -1;
+        r->usage.output =
+            lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) : -1;
         lua_pop(L, 2);
     }
     lua_pop(L, 1);

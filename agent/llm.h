@@ -55,9 +55,9 @@ struct ag_llm_req {
     int stream;         /* ask for SSE */
     int max_tokens;     /* 0: provider default (anthropic needs one: 4096) */
     double temperature; /* < 0: not sent */
-    int step; /* replies received so far in the run (not sent: for the
-                 stand-ins, which cannot count them once context cuts drop
-                 old steps) */
+    int step;           /* replies received so far in the run (not sent: for the
+                           stand-ins, which cannot count them once context cuts drop
+                           old steps) */
 };
 
 struct ag_usage {
@@ -95,7 +95,7 @@ struct ag_stream {
     struct ag_stream_call {
         struct ag_buf id, name, args;
         int index; /* provider's index or content block number */
-    } *calls;
+    } * calls;
     int ncalls, capcalls;
     char *finish;
     struct ag_usage usage;
@@ -104,8 +104,8 @@ struct ag_stream {
      * be NULL. */
     void (*on_text)(void *ud, const char *s, size_t n);
     void *ud;
-    size_t max; /* bound for the whole reply: all buffers together */
-    int cur;    /* private to the codec: current content block, -1 none */
+    size_t max;  /* bound for the whole reply: all buffers together */
+    int cur;     /* private to the codec: current content block, -1 none */
     size_t used; /* private: bytes held by all buffers together */
 };
 
@@ -185,6 +185,16 @@ int ag__codec_error(const cJSON *root, char *err, size_t errlen);
  * The formatted line is wiped before it is freed: it may hold a key. */
 int ag__codec_header(struct curl_slist **hdrs, const char *name,
                      const char *value);
+/* The common shape of a codec's parse(): JSON, then an error reply, then
+ * the provider's own parse_message. */
+int ag__codec_parse(const char *body, size_t n, struct ag_llm_reply *out,
+                    int (*parse_message)(const cJSON *root, size_t n,
+                                         struct ag_llm_reply *out, char *err,
+                                         size_t errlen),
+                    char *err, size_t errlen);
+/* Names a stream failure (AG_ETOOBIG: "reply too large", -ENOMEM) in err;
+ * returns rc. */
+int ag__codec_fail(int rc, char *err, size_t errlen);
 /* A non-negative integer member of obj, or -1 when missing or invalid. */
 long ag__codec_count(const cJSON *obj, const char *key);
 
@@ -200,7 +210,7 @@ void ag__jw_init(struct ag__jw *w, struct ag_buf *b);
 void ag__jw_open(struct ag__jw *w, char c);  /* '{' or '[' */
 void ag__jw_close(struct ag__jw *w, char c); /* '}' or ']' */
 void ag__jw_key(struct ag__jw *w, const char *key);
-void ag__jw_str(struct ag__jw *w, const char *s); /* NULL writes null */
+void ag__jw_str(struct ag__jw *w, const char *s);    /* NULL writes null */
 void ag__jw_raw(struct ag__jw *w, const char *json); /* a value as text */
 void ag__jw_num(struct ag__jw *w, double d);
 void ag__jw_json(struct ag__jw *w, const cJSON *v); /* compact */

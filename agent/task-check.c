@@ -40,14 +40,14 @@ static const char *const top_fields[] = {"name",    "goal",    "system",
                                          "model",   "tools",   "limits",
                                          "approve", "secrets", NULL};
 static const char *const model_fields[] = {
-    "provider",   "name",        "file",    "base_url", "api_key", "stream",
-    "max_tokens", "temperature", "context", "price",    "timeouts",
-    "retries",    NULL};
+    "provider", "name",       "file",        "base_url", "api_key",
+    "stream",   "max_tokens", "temperature", "context",  "price",
+    "timeouts", "retries",    NULL};
 static const char *const price_fields[] = {"input", "output", NULL};
 static const char *const timeout_fields[] = {"connect", "first_byte", "idle",
                                              NULL};
-static const char *const retry_fields[] = {"attempts", "backoff",
-                                           "max_backoff", "total", NULL};
+static const char *const retry_fields[] = {"attempts", "backoff", "max_backoff",
+                                           "total", NULL};
 static const char *const limit_fields[] = {"steps", "tokens",       "seconds",
                                            "cost",  "repeat_calls", NULL};
 
@@ -395,8 +395,8 @@ static int parse_net(struct ag__task_loader *ld, int m)
         if ((rc = check_keys(ld, tb, "model.timeouts.", timeout_fields)) < 0 ||
             (rc = get_num(ld, tb, "model.timeouts.connect", 0, 1, 86400, pos,
                           &n->connect)) < 0 ||
-            (rc = get_num(ld, tb, "model.timeouts.first_byte", 0, 1, 86400,
-                          pos, &n->first_byte)) < 0 ||
+            (rc = get_num(ld, tb, "model.timeouts.first_byte", 0, 1, 86400, pos,
+                          &n->first_byte)) < 0 ||
             (rc = get_num(ld, tb, "model.timeouts.idle", 0, 1, 86400, pos,
                           &n->idle)) < 0)
             return rc;

@@ -63,17 +63,17 @@ struct ag_task {
     char *goal;
 
     /* model */
-    char *provider;     /* "openai", "anthropic" or "script" */
-    char *model;        /* model name; NULL for script (then "script") */
-    char *script;       /* script provider: path, resolved against dir */
-    char *base_url;     /* NULL: provider default / environment */
-    char *api_key;      /* NULL: from the environment */
-    int stream;         /* 1 stream (default), 0 not */
-    long context;       /* token budget for a request; 0: model's default */
-    int max_tokens;     /* per reply; 0: provider default */
-    double temperature; /* < 0: not sent (default) */
-    double price_in;    /* USD per million input tokens; < 0: table */
-    double price_out;   /* USD per million output tokens; < 0: table */
+    char *provider;         /* "openai", "anthropic" or "script" */
+    char *model;            /* model name; NULL for script (then "script") */
+    char *script;           /* script provider: path, resolved against dir */
+    char *base_url;         /* NULL: provider default / environment */
+    char *api_key;          /* NULL: from the environment */
+    int stream;             /* 1 stream (default), 0 not */
+    long context;           /* token budget for a request; 0: model's default */
+    int max_tokens;         /* per reply; 0: provider default */
+    double temperature;     /* < 0: not sent (default) */
+    double price_in;        /* USD per million input tokens; < 0: table */
+    double price_out;       /* USD per million output tokens; < 0: table */
     struct ag_task_net net; /* model.timeouts and model.retries */
 
     struct ag_task_tool *tools;

@@ -70,8 +70,8 @@ void ag_ipc_reader_free(struct ag_ipc_reader *r)
 
 int ag_ipc_reader_feed(struct ag_ipc_reader *r, const void *p, size_t n)
 {
-    if (r->buf.len >= 4 && get_be32((const unsigned char *)r->buf.data) >
-                               r->max_frame)
+    if (r->buf.len >= 4 &&
+        get_be32((const unsigned char *)r->buf.data) > r->max_frame)
         return AG_ETOOBIG;
     return ag_buf_add(&r->buf, p, n);
 }

@@ -164,8 +164,7 @@ static void zpoll_update(struct ag_pool *p)
 {
     if (p->zfd < 0)
         return;
-    uv_poll_start(&p->zpoll, UV_READABLE | (p->zq ? UV_WRITABLE : 0),
-                  on_zpoll);
+    uv_poll_start(&p->zpoll, UV_READABLE | (p->zq ? UV_WRITABLE : 0), on_zpoll);
 }
 
 static void zflush(struct ag_pool *p)
@@ -508,8 +507,8 @@ static int worker_write(struct ag_worker *w, const char *json, size_t n)
     r->data[3] = (char)n;
     memcpy(r->data + 4, json, n);
     buf = uv_buf_init(r->data, (unsigned)(n + 4));
-    if ((rc = uv_write(&r->req, (uv_stream_t *)&w->pipe, &buf, 1,
-                       write_done)) < 0)
+    if ((rc = uv_write(&r->req, (uv_stream_t *)&w->pipe, &buf, 1, write_done)) <
+        0)
         free(r);
     return rc;
 }
@@ -739,9 +738,8 @@ int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
     p->zfd = -1;
     ag_ipc_reader_init(&p->zrd, p->max_frame);
     cJSON_AddStringToObject(msg, "type", "tools");
-    cJSON_AddItemToObject(msg, "tools",
-                          tools ? cJSON_Duplicate(tools, 1)
-                                : cJSON_CreateObject());
+    cJSON_AddItemToObject(
+        msg, "tools", tools ? cJSON_Duplicate(tools, 1) : cJSON_CreateObject());
     p->tools_msg = cJSON_PrintUnformatted(msg);
     cJSON_Delete(msg);
     uv_timer_init(loop, &p->defer);

@@ -118,14 +118,11 @@ static void keep_only(lua_State *L, const char *lib, const char *const *keep)
 lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
                               struct ag_lua_alloc *alloc)
 {
-    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
-                                    {LUA_STRLIBNAME, luaopen_string},
-                                    {LUA_TABLIBNAME, luaopen_table},
-                                    {LUA_MATHLIBNAME, luaopen_math},
-                                    {LUA_UTF8LIBNAME, luaopen_utf8},
-                                    {LUA_COLIBNAME, luaopen_coroutine},
-                                    {LUA_OSLIBNAME, luaopen_os},
-                                    {NULL, NULL}};
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_OSLIBNAME, luaopen_os},     {NULL, NULL}};
     static const char *const os_keep[] = {"time", "clock", "date", "difftime",
                                           NULL};
     static const char *const drop[] = {"dofile",         "loadfile", "require",
@@ -249,13 +246,12 @@ static int run_call(lua_State *L)
 
     lua_settop(L, 0);
     snprintf(name, sizeof name, "=%s.lua", cc->tool);
-    if (luaL_loadbufferx(L, cc->chunk, cc->len, name,
-                         cc->binary ? "b" : "t") != LUA_OK)
+    if (luaL_loadbufferx(L, cc->chunk, cc->len, name, cc->binary ? "b" : "t") !=
+        LUA_OK)
         return lua_error(L);
     lua_call(L, 0, 1);
     if (!lua_istable(L, 1))
-        return luaL_error(L, "%s: the tool file must return a table",
-                          cc->tool);
+        return luaL_error(L, "%s: the tool file must return a table", cc->tool);
     if (cc->fn) {
         if (lua_getfield(L, 1, "functions") != LUA_TTABLE ||
             lua_getfield(L, -1, cc->fn) != LUA_TTABLE)
@@ -349,7 +345,8 @@ static void handle_call(int fd, const cJSON *msg,
             verdict = "cpu";
         } else {
             const char *m = lua_tostring(L, -1);
-            snprintf(err, sizeof err, "%s", m ? m : "error object is not a string");
+            snprintf(err, sizeof err, "%s",
+                     m ? m : "error object is not a string");
         }
         lua_close(L);
         send_error(fd, cc.id, err, verdict);

@@ -112,8 +112,8 @@ static void on_tools(struct zygote *z, const cJSON *msg)
                 free(c->chunk);
             }
         if (!c) {
-            z->code = ag_xrealloc(z->code, sizeof *z->code *
-                                               (size_t)(z->ncode + 1));
+            z->code =
+                ag_xrealloc(z->code, sizeof *z->code * (size_t)(z->ncode + 1));
             c = &z->code[z->ncode++];
         }
         set_code(c, t->string, t->valuestring);
@@ -159,8 +159,8 @@ static void on_spawn(struct zygote *z, const cJSON *msg)
     } else {
         if (z->nkids == z->capkids) {
             z->capkids = z->capkids ? z->capkids * 2 : 16;
-            z->kids = ag_xrealloc(z->kids,
-                                  sizeof *z->kids * (size_t)z->capkids);
+            z->kids =
+                ag_xrealloc(z->kids, sizeof *z->kids * (size_t)z->capkids);
         }
         z->kids[z->nkids].pid = pid;
         z->kids[z->nkids++].worker = worker;

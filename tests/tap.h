@@ -14,8 +14,7 @@
 
 static int tap_n, tap_failed;
 
-static inline int tap_ok(int cond, const char *file, int line,
-                         const char *name)
+static inline int tap_ok(int cond, const char *file, int line, const char *name)
 {
     ++tap_n;
     printf("%sok %d - %s\n", cond ? "" : "not ", tap_n, name);
@@ -41,7 +40,7 @@ static inline int tap_ok(int cond, const char *file, int line,
         const char *g_ = (got), *w_ = (want);                                  \
         int eq_ = (g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_;                 \
         if (!tap_ok(eq_, __FILE__, __LINE__, (name)))                          \
-            printf("#   got  \"%s\"\n#   want \"%s\"\n", g_ ? g_ : "(null)",  \
+            printf("#   got  \"%s\"\n#   want \"%s\"\n", g_ ? g_ : "(null)",   \
                    w_ ? w_ : "(null)");                                        \
     } while (0)
 

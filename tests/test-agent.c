@@ -257,8 +257,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], AG_ZYGOTE_ARG) == 0)
         return ag_zygote_main();
     snprintf(tooldirs[0], sizeof tooldirs[0], "%s/tools", src);
-    snprintf(tooldirs[1], sizeof tooldirs[1], "%s/tests/data/agent/tools",
-             src);
+    snprintf(tooldirs[1], sizeof tooldirs[1], "%s/tests/data/agent/tools", src);
     echo_tests();
     limit_tests();
     many_tests();

@@ -55,9 +55,9 @@ int main(void)
     ok(ag_ipc_reader_next(&r, &got) == 1 &&
            strcmp(ag_ipc_type(got), "call") == 0,
        "first message is the call");
-    is_str(cJSON_GetObjectItem(cJSON_GetObjectItem(got, "args"), "x")
-               ->valuestring,
-           "é", "UTF-8 survives");
+    is_str(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(got, "args"), "x")->valuestring,
+        "é", "UTF-8 survives");
     cJSON_Delete(got);
     ag_ipc_reader_free(&r);
 

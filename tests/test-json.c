@@ -70,7 +70,8 @@ int main(void)
           "function refused with path");
     check(L, "return {a={b={0/0}}}", "a.b[1]: cannot encode NaN",
           "NaN refused with path");
-    check(L, "local t = {} t.t = t return t", "t.t.t.t.t.t.t.t.t.t.t.t.t.t"
+    check(L, "local t = {} t.t = t return t",
+          "t.t.t.t.t.t.t.t.t.t.t.t.t.t"
           ".t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t"
           ".t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t.t: nesting deeper than 64",
           "cycle stops at depth limit");

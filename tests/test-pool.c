@@ -78,7 +78,8 @@ static const char *TOOLS =
     "\"raise\": \"return { run = function(a) error('boom') end }\","
     "\"spin\": \"return { run = function(a) log('started') while true do end "
     "end }\","
-    "\"spin_pcall\": \"return { run = function(a) while true do pcall(function()"
+    "\"spin_pcall\": \"return { run = function(a) while true do "
+    "pcall(function()"
     " while true do end end) end end }\","
     "\"hog\": \"return { run = function(a) local t = {} for i = 1, 1e8 do t[i] "
     "= string.rep('x', 1000) .. i end end }\","
@@ -110,7 +111,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     tools = cJSON_Parse(TOOLS);
     ok(tools != NULL, "tool table parses");
-    ok(ag_pool_new(loop, &(struct ag_pool_cfg){NULL, 2, 1 << 20}, tools, &p) == 0,
+    ok(ag_pool_new(loop, &(struct ag_pool_cfg){NULL, 2, 1 << 20}, tools, &p) ==
+           0,
        "pool starts");
 
     call_init(&c, "echo", "{\"a\":[1,2],\"b\":\"x\"}");

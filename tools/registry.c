@@ -19,10 +19,10 @@
 #include "sandbox.h"
 #include "schema.h"
 
-#define DEFAULT_TIMEOUT 10.0
-#define DEFAULT_MEMORY (64u << 20)
+#define DEFAULT_TIMEOUT      10.0
+#define DEFAULT_MEMORY       (64u << 20)
 #define DEFAULT_INSTRUCTIONS 200000000L
-#define DEFAULT_OUTPUT (1u << 20)
+#define DEFAULT_OUTPUT       (1u << 20)
 
 /* Lua cannot tell an empty list from an empty map; in a schema these keys
  * always hold lists. */
@@ -109,8 +109,7 @@ static void narrow(struct ag_tool_policy *p, const cJSON *opts)
         p->timeout = v;
     if ((v = ag_json_num(opts, "memory", 0)) > 0 && v < (double)p->memory)
         p->memory = (size_t)v;
-    if ((v = ag_json_num(opts, "output", 0)) > 0 &&
-        v < (double)p->max_output)
+    if ((v = ag_json_num(opts, "output", 0)) > 0 && v < (double)p->max_output)
         p->max_output = (size_t)v;
 }
 
@@ -141,8 +140,7 @@ static int read_callable(lua_State *L, struct ag_tool *t, const char *where,
         snprintf(err, errlen, "%s: parameters must be a table (a JSON schema)",
                  where);
         return AG_ETASK;
-    } else if (ag_json_from_lua(L, -1, &t->parameters, jerr, sizeof jerr) <
-               0) {
+    } else if (ag_json_from_lua(L, -1, &t->parameters, jerr, sizeof jerr) < 0) {
         snprintf(err, errlen, "%s: parameters: %s", where, jerr);
         return AG_ETASK;
     }
@@ -153,8 +151,8 @@ static int read_callable(lua_State *L, struct ag_tool *t, const char *where,
         return AG_ETASK;
     }
     if (!cJSON_IsObject(t->parameters) ||
-        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t->parameters,
-                                                         "type")) ||
+        !cJSON_IsString(
+            cJSON_GetObjectItemCaseSensitive(t->parameters, "type")) ||
         strcmp(ag_json_str(t->parameters, "type"), "object") != 0) {
         snprintf(err, errlen, "%s: parameters must have type \"object\"",
                  where);
@@ -177,7 +175,8 @@ static int valid_name(const char *s)
 
 static struct ag_tool *add_tool(struct ag_registry *r)
 {
-    r->tools = ag_xrealloc(r->tools, sizeof *r->tools * (size_t)(r->ntools + 1));
+    r->tools =
+        ag_xrealloc(r->tools, sizeof *r->tools * (size_t)(r->ntools + 1));
     memset(&r->tools[r->ntools], 0, sizeof r->tools[0]);
     return &r->tools[r->ntools++];
 }
@@ -334,8 +333,7 @@ int ag_registry_load(const char *const *dirs, int ndirs,
     for (int i = 0; i < r->ntools && rc == 0; i++)
         for (int k = i + 1; k < r->ntools; k++)
             if (strcmp(r->tools[i].name, r->tools[k].name) == 0) {
-                snprintf(err, errlen,
-                         "two tools are called \"%s\" (%s and %s)",
+                snprintf(err, errlen, "two tools are called \"%s\" (%s and %s)",
                          r->tools[i].name, r->tools[i].qualname,
                          r->tools[k].qualname);
                 rc = AG_ETASK;

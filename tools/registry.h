@@ -19,10 +19,10 @@
 #include "task.h"
 
 struct ag_tool_policy {
-    double timeout;     /* seconds of wall time per call; default 10 */
-    size_t memory;      /* Lua heap cap; default 64 MiB */
-    long instructions;  /* VM instructions per call; default 200 million */
-    size_t max_output;  /* result size cap; default 1 MiB */
+    double timeout;    /* seconds of wall time per call; default 10 */
+    size_t memory;     /* Lua heap cap; default 64 MiB */
+    long instructions; /* VM instructions per call; default 200 million */
+    size_t max_output; /* result size cap; default 1 MiB */
 };
 
 struct ag_tool {
