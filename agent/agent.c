@@ -269,11 +269,11 @@ static void tool_log(struct ag_job *job, const char *message)
 }
 
 /* Refuses a call with a message the model can act on. */
-static void refuse(struct ag_tool_run *r, const char *verdict,
-                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct ag_tool_run *r, const char *verdict, const char *fmt,
+                   ...) __attribute__((format(printf, 3, 4)));
 
-static void refuse(struct ag_tool_run *r, const char *verdict,
-                   const char *fmt, ...)
+static void refuse(struct ag_tool_run *r, const char *verdict, const char *fmt,
+                   ...)
 {
     char msg[8192];
     va_list ap;
@@ -357,8 +357,9 @@ static int loop_guard(struct ag_agent *a, const struct ag_toolcall *c,
     }
     ag_buf_free(&key);
     if (a->repeats >= limit) {
-        fail(a, "loop guard: the model called %s with the same arguments %d "
-                "times in a row",
+        fail(a,
+             "loop guard: the model called %s with the same arguments %d "
+             "times in a row",
              c->name, a->repeats);
         return 1;
     }
@@ -404,8 +405,10 @@ static void act(struct ag_agent *a, const struct ag_msg *m)
         r->job.done = tool_done;
         r->job.log = tool_log;
         if (!a->rt->pool || ag_pool_submit(a->rt->pool, &r->job) < 0) {
-            run_finished(r, 0, "error: sandbox: the tool sandbox is not "
-                               "available", "crash", 0);
+            run_finished(r, 0,
+                         "error: sandbox: the tool sandbox is not "
+                         "available",
+                         "crash", 0);
             continue;
         }
         a->pending++;
@@ -514,10 +517,10 @@ static void on_llm_done(void *ud, int err, struct ag_llm_reply *reply,
             return;
         }
         a->answer = ag_xstrdup(m->text);
-        finish(a, AG_OUT_DONE, reply->finish && strcmp(reply->finish, "length")
-                                           == 0
-                                   ? "answered (cut at max_tokens)"
-                                   : "answered");
+        finish(a, AG_OUT_DONE,
+               reply->finish && strcmp(reply->finish, "length") == 0
+                   ? "answered (cut at max_tokens)"
+                   : "answered");
         return;
     }
     if (over_budget(a))
@@ -555,7 +558,9 @@ static void plan(struct ag_agent *a)
         fixed += ag_context_tokens(&head[i]);
     for (int i = 0; reg && i < reg->ntools; i++)
         fixed += (long)(strlen(reg->tools[i].schema_text) +
-                        strlen(reg->tools[i].description)) / 4 + 8;
+                        strlen(reg->tools[i].description)) /
+                     4 +
+                 8;
     ag_context_fit(a, fixed);
 
     msgs = ag_xmalloc(sizeof *msgs * (size_t)(nhead + a->nmsgs));

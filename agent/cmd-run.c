@@ -158,29 +158,51 @@ static int run_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'b': base_url = optarg; break;
-        case 'a': audit_path = optarg; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'b':
+            base_url = optarg;
+            break;
+        case 'a':
+            audit_path = optarg;
+            break;
         case 's':
             if (parse_positive(optarg, &max_steps) < 0) {
-                fprintf(stderr, "agent run: --max-steps must be a positive "
-                                "integer (got \"%s\")\n", optarg);
+                fprintf(stderr,
+                        "agent run: --max-steps must be a positive "
+                        "integer (got \"%s\")\n",
+                        optarg);
                 return AG_EXIT_USAGE;
             }
             break;
         case 'w':
             if (parse_positive(optarg, &workers) < 0 || workers > 64) {
-                fprintf(stderr, "agent run: --workers must be 1 to 64 (got "
-                                "\"%s\")\n", optarg);
+                fprintf(stderr,
+                        "agent run: --workers must be 1 to 64 (got "
+                        "\"%s\")\n",
+                        optarg);
                 return AG_EXIT_USAGE;
             }
             break;
-        case 'S': no_stream = 1; break;
-        case 'j': json = 1; break;
-        case 'v': verbosity = 1; break;
-        case 'q': verbosity = -1; break;
-        case 'h': usage(stdout); return AG_EXIT_OK;
-        default: usage(stderr); return AG_EXIT_USAGE;
+        case 'S':
+            no_stream = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'v':
+            verbosity = 1;
+            break;
+        case 'q':
+            verbosity = -1;
+            break;
+        case 'h':
+            usage(stdout);
+            return AG_EXIT_OK;
+        default:
+            usage(stderr);
+            return AG_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
@@ -299,9 +321,15 @@ static int run_main(int argc, char **argv)
     uv_run(run.loop, UV_RUN_DEFAULT);
 
     switch (run.agent.outcome) {
-    case AG_OUT_DONE: status = AG_EXIT_OK; break;
-    case AG_OUT_ENDPOINT: status = AG_EXIT_NETWORK; break;
-    default: status = AG_EXIT_FAILED; break;
+    case AG_OUT_DONE:
+        status = AG_EXIT_OK;
+        break;
+    case AG_OUT_ENDPOINT:
+        status = AG_EXIT_NETWORK;
+        break;
+    default:
+        status = AG_EXIT_FAILED;
+        break;
     }
     if (status != AG_EXIT_OK && !out.live) {
         char *r = ag_redact(&redact, run.agent.reason ? run.agent.reason : "",
@@ -310,6 +338,7 @@ static int run_main(int argc, char **argv)
         free(r);
     }
     ag_agent_free(&run.agent);
+    ag_out_free(&out);
     uv_run(run.loop, UV_RUN_DEFAULT); /* let the last handles close */
     if (audit_open && ag_audit_close(&audit) < 0 && status == AG_EXIT_OK)
         status = AG_EXIT_FAILED;

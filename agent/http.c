@@ -181,7 +181,8 @@ static void check_done(struct ag_http *h)
             err = r->err;
             msg = r->errmsg;
         } else {
-            const char *detail = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+            const char *detail =
+                r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
             if (rc == CURLE_OPERATION_TIMEDOUT)
                 err = AG_ETIMEOUT;
             else if (r->t_first_ns && r->status &&
@@ -304,8 +305,7 @@ static void on_watchdog(uv_timer_t *t)
     }
     idle = now - r->last_ms;
     if (idle >= (uint64_t)r->o.idle_ms) {
-        snprintf(msg, sizeof msg, "response stalled for %ld ms",
-                 r->o.idle_ms);
+        snprintf(msg, sizeof msg, "response stalled for %ld ms", r->o.idle_ms);
         req_abort(r, AG_ETIMEOUT, msg);
         return;
     }
@@ -480,8 +480,7 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
         h->active->prev = r;
     h->active = r;
     h->nactive++;
-    uv_timer_start(&r->watchdog, on_watchdog, (uint64_t)r->o.first_byte_ms,
-                   0);
+    uv_timer_start(&r->watchdog, on_watchdog, (uint64_t)r->o.first_byte_ms, 0);
     if (out)
         *out = r;
     return 0;

@@ -141,8 +141,7 @@ static void attempt_failed(struct ag_llm_call *c, int err, long status,
 
 /* ---- streaming --------------------------------------------------------- */
 
-static int on_sse_event(void *ud, const char *event, const char *data,
-                        size_t n)
+static int on_sse_event(void *ud, const char *event, const char *data, size_t n)
 {
     struct ag_llm_call *c = ud;
 
@@ -174,8 +173,8 @@ static int on_data(void *ud, const char *p, size_t n)
 
 /* ---- one attempt ------------------------------------------------------- */
 
-static void endpoint_error(struct ag_llm_call *c, const struct ag_http_result *r,
-                           char *m, size_t mlen)
+static void endpoint_error(struct ag_llm_call *c,
+                           const struct ag_http_result *r, char *m, size_t mlen)
 {
     struct ag_llm_reply tmp = {0};
     char detail[400] = "";
@@ -193,8 +192,7 @@ static void endpoint_error(struct ag_llm_call *c, const struct ag_http_result *r
                 *q = ' ';
     }
     ag_llm_reply_clear(&tmp);
-    snprintf(m, mlen, "HTTP %ld%s%s", r->status, detail[0] ? ": " : "",
-             detail);
+    snprintf(m, mlen, "HTTP %ld%s%s", r->status, detail[0] ? ": " : "", detail);
 }
 
 static void on_http_done(void *ud, const struct ag_http_result *r)
@@ -205,8 +203,8 @@ static void on_http_done(void *ud, const struct ag_http_result *r)
 
     c->req = NULL;
     if (r->err) {
-        const char *why = r->err == AG_ETIMEOUT ? "timed out"
-                          : r->err == AG_ETRUNC ? "reply truncated"
+        const char *why = r->err == AG_ETIMEOUT   ? "timed out"
+                          : r->err == AG_ETRUNC   ? "reply truncated"
                           : r->err == AG_ECONNECT ? "cannot reach endpoint"
                                                   : "reply rejected";
         if (c->err[0] && r->err != AG_ECONNECT && r->err != AG_ETIMEOUT)
@@ -343,8 +341,8 @@ int ag_llm_send(uv_loop_t *loop, struct ag_http *http,
 
     if (cfg->script) {
         c->attempt = 1;
-        c->script_rc =
-            ag_script_answer(cfg->script, req, &c->reply, c->err, sizeof c->err);
+        c->script_rc = ag_script_answer(cfg->script, req, &c->reply, c->err,
+                                        sizeof c->err);
         uv_timer_start(&c->timer, on_script_timer, 0, 0);
         if (out)
             *out = c;

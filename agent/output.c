@@ -9,9 +9,9 @@
 
 #include "ag.h"
 
-#define SHOW_ARGS 200   /* bytes of tool arguments shown live */
+#define SHOW_ARGS   200 /* bytes of tool arguments shown live */
 #define SHOW_RESULT 160 /* bytes of a result shown with -v */
-#define SHOW_NAME 100   /* bytes of a tool name shown */
+#define SHOW_NAME   100 /* bytes of a tool name shown */
 
 char *ag_redact(const struct ag_redactor *r, const char *s, size_t n)
 {
@@ -50,9 +50,15 @@ void ag_out_init(struct ag_out *o, int json, int verbosity,
     o->json = json;
     o->verbosity = verbosity;
     o->redact = redact;
-    o->live = !json && verbosity >= 0 &&
-              (verbosity > 0 || isatty(fileno(stderr)));
+    o->live =
+        !json && verbosity >= 0 && (verbosity > 0 || isatty(fileno(stderr)));
     o->color = o->live && isatty(fileno(stderr)) && !getenv("NO_COLOR");
+    ag_buf_init(&o->held, 1u << 20);
+}
+
+void ag_out_free(struct ag_out *o)
+{
+    ag_buf_free(&o->held);
 }
 
 /* ---- for people -------------------------------------------------------- */
@@ -61,10 +67,10 @@ static const char *C(const struct ag_out *o, const char *code)
 {
     return o->color ? code : "";
 }
-#define DIM "\033[2m"
-#define CYAN "\033[36m"
-#define RED "\033[31m"
-#define BOLD "\033[1m"
+#define DIM   "\033[2m"
+#define CYAN  "\033[36m"
+#define RED   "\033[31m"
+#define BOLD  "\033[1m"
 #define RESET "\033[0m"
 
 /* Prints s (n bytes), redacted, shortened to max bytes, on one line. */
@@ -83,9 +89,34 @@ static void show(const struct ag_out *o, const char *s, size_t n, size_t max)
     free(r);
 }
 
+/* Shows the streamed text held so far, redacted, except a tail that could
+ * be the beginning of a secret cut between two pieces (unless all). */
+static void show_held(struct ag_out *o, int all)
+{
+    char *r = ag_redact(o->redact, ag_buf_cstr(&o->held), o->held.len);
+    size_t n = strlen(r), keep = 0;
+
+    for (int i = 0; !all && o->redact && i < o->redact->n; i++) {
+        const char *sec = o->redact->secrets[i];
+        size_t len = sec ? strlen(sec) : 0;
+        if (len < 4)
+            continue;
+        for (size_t k = len - 1 < n ? len - 1 : n; k > keep; k--)
+            if (memcmp(r + n - k, sec, k) == 0) {
+                keep = k;
+                break;
+            }
+    }
+    fwrite(r, 1, n - keep, o->progress);
+    ag_buf_reset(&o->held);
+    ag_buf_add(&o->held, r + n - keep, keep);
+    free(r);
+}
+
 static void close_text(struct ag_out *o)
 {
     if (o->text_open) {
+        show_held(o, 1);
         fprintf(o->progress, "%s\n", C(o, RESET));
         o->text_open = 0;
     }
@@ -117,17 +148,22 @@ static void human(struct ag_out *o, const struct ag_event *ev)
             fprintf(f, "%s", C(o, DIM));
             o->text_open = 1;
         }
-        {
-            char *r = ag_redact(o->redact, ev->text, ev->len);
-            fputs(r, f);
-            free(r);
+        if (ag_buf_add(&o->held, ev->text, ev->len) < 0) {
+            show_held(o, 1);
+            ag_buf_add(&o->held, ev->text, ev->len);
         }
+        show_held(o, 0);
         o->streamed = 1;
         fflush(f);
         break;
     case AG_EV_LLM_RETRY:
-        close_text(o);
-        fprintf(f, "\n       %sretry:%s attempt %d failed: ", C(o, RED),
+        /* The first failure ends the "step N" line; a later one starts on
+         * a line of its own, unless its attempt had shown some text. */
+        if (o->text_open)
+            close_text(o);
+        else if (ev->attempt->n == 1)
+            fputc('\n', f);
+        fprintf(f, "        %sretry:%s attempt %d failed: ", C(o, RED),
                 C(o, RESET), ev->attempt->n);
         show(o, ev->text, ev->len, 300);
         if (ev->attempt->retry_in_ms >= 0)
@@ -236,8 +272,8 @@ static void add_calls(cJSON *o, const struct ag_out *out,
 }
 
 static const char *const event_names[] = {
-    "run.start",    "llm.request", "llm.text",    "llm.retry",
-    "llm.response", "tool.call",   "tool.log",    "tool.result",
+    "run.start",    "llm.request", "llm.text", "llm.retry",
+    "llm.response", "tool.call",   "tool.log", "tool.result",
     "context.cut",  "error",       "run.end"};
 
 static void json_event(struct ag_out *o, const struct ag_event *ev)

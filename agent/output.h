@@ -37,8 +37,10 @@ struct ag_out {
     const char *model_label; /* "openai:gpt-4o-mini", "script:x.lua" */
     int stand_in;
     /* private */
-    int text_open; /* a streamed text line is being written */
-    int streamed;  /* this step's text was shown as it streamed */
+    int text_open;      /* a streamed text line is being written */
+    int streamed;       /* this step's text was shown as it streamed */
+    struct ag_buf held; /* streamed text that may be the start of a secret:
+                           shown once the next piece tells */
 };
 
 /* Sets defaults: live when stderr is a terminal or verbosity > 0, never
@@ -48,5 +50,8 @@ void ag_out_init(struct ag_out *o, int json, int verbosity,
 
 /* The sink (ud is the struct ag_out). */
 void ag_out_event(void *ud, const struct ag_event *ev);
+
+/* Frees what the output holds. */
+void ag_out_free(struct ag_out *o);
 
 #endif

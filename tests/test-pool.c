@@ -34,13 +34,30 @@ static void on_done(struct ag_job *job, const struct ag_job_result *r)
     pending--;
 }
 
+static uv_timer_t killer; /* kills the worker once its pid is known */
+
+static void on_killer(uv_timer_t *t)
+{
+    struct call *c = t->data;
+    int pid = c->finished ? 0 : ag_pool_job_pid(&c->job);
+
+    if (pid > 0 || c->finished) {
+        if (pid > 0)
+            kill(pid, SIGKILL);
+        uv_timer_stop(t);
+    }
+}
+
 static void on_log(struct ag_job *job, const char *msg)
 {
     struct call *c = (struct call *)job;
-    int pid = ag_pool_job_pid(job);
 
-    if (c->kill_on_log && strcmp(msg, "started") == 0 && pid > 0)
-        kill(pid, SIGKILL);
+    /* The zygote's "spawned" message may come after the worker's first
+     * words, so the pid is polled for rather than read once. */
+    if (c->kill_on_log && strcmp(msg, "started") == 0) {
+        killer.data = c;
+        uv_timer_start(&killer, on_killer, 0, 5);
+    }
 }
 
 static void call_init(struct call *c, const char *tool, const char *args)
@@ -109,6 +126,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], AG_ZYGOTE_ARG) == 0)
         return ag_zygote_main();
     signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(loop, &killer);
     tools = cJSON_Parse(TOOLS);
     ok(tools != NULL, "tool table parses");
     ok(ag_pool_new(loop, &(struct ag_pool_cfg){NULL, 2, 1 << 20}, tools, &p) ==
@@ -227,6 +245,7 @@ int main(int argc, char **argv)
     ok(st.killed >= 2, "killed workers counted");
 
     ag_pool_close(p);
+    uv_close((uv_handle_t *)&killer, NULL);
     uv_run(loop, UV_RUN_DEFAULT);
     ok(uv_loop_close(loop) == 0, "every handle closed");
     cJSON_Delete(tools);
