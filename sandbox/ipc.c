@@ -84,7 +84,7 @@ static int parse_payload(const char *p, size_t n, cJSON **msg)
     if (!v)
         return AG_EPARSE;
     type = cJSON_GetObjectItemCaseSensitive(v, "type");
-    if (!cJSON_IsObject(v) || !cJSON_IsString(type)) {
+    if (!cJSON_IsObject(v) || !cJSON_IsString(type) || !type->valuestring[0]) {
         cJSON_Delete(v);
         return AG_EPARSE;
     }

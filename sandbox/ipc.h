@@ -1,7 +1,7 @@
 /*
  * ipc.h: the messages between the agent process, the zygote and the tool
  * workers (DESIGN §6). A message is a 4-byte big-endian length followed by
- * that many bytes of JSON: an object with a string "type". Sizes are capped
+ * that many bytes of JSON: an object with a non-empty string "type". Sizes are capped
  * on both sides; a frame that is too long, not JSON, or not such an object is
  * malformed, and the peer that sent it is ended.
  *
@@ -38,7 +38,7 @@ int ag_ipc_reader_feed(struct ag_ipc_reader *r, const void *p, size_t n);
 /* Takes the next complete message. Returns 1 and a message in *msg (the
  * caller frees it with cJSON_Delete), 0 when more bytes are needed,
  * AG_ETOOBIG when the announced length passes max_frame, AG_EPARSE when the
- * payload is not a JSON object with a string "type". After an error the
+ * payload is not a JSON object with a non-empty string "type". After an error the
  * reader holds garbage: end the peer. */
 int ag_ipc_reader_next(struct ag_ipc_reader *r, cJSON **msg);
 /* The message's type, or "" (never NULL). */
