@@ -142,11 +142,11 @@ static int run_main(int argc, char **argv)
     long max_steps = 0, workers = 2;
     int json = 0, verbosity = 0, no_stream = 0, c, rc, ndirs = 0;
     char err[1024], *dirs[16];
-    const char *secrets[66];
+    const char **secrets = NULL;
     struct ag_task *task = NULL;
     struct ag_registry *reg = NULL;
     struct ag_script *script = NULL;
-    struct ag_redactor redact = {secrets, 0};
+    struct ag_redactor redact = {NULL, 0};
     struct ag_agent_cfg cfg;
     struct ag_out out;
     struct ag_audit audit;
@@ -246,10 +246,6 @@ static int run_main(int argc, char **argv)
         if (!task->base_url && u && *u)
             task->base_url = ag_xstrdup(u);
     }
-    if (task->api_key)
-        secrets[redact.n++] = task->api_key;
-    for (int i = 0; i < task->nsecrets && redact.n < 66; i++)
-        secrets[redact.n++] = task->secrets[i];
 
     /* tools and model */
     ndirs = tool_dirs(task, dirs, (int)AG_ARRAY_SIZE(dirs));
@@ -273,6 +269,14 @@ static int run_main(int argc, char **argv)
     cfg.llm.script = script;
     label = script ? ag_xasprintf("script:%s", task->script)
                    : ag_xasprintf("%s:%s", task->provider, task->model);
+
+    /* what must never be shown or logged */
+    secrets = ag_xcalloc((size_t)task->nsecrets + 1, sizeof *secrets);
+    if (task->api_key)
+        secrets[redact.n++] = task->api_key;
+    for (int i = 0; i < task->nsecrets; i++)
+        secrets[redact.n++] = task->secrets[i];
+    redact.secrets = secrets;
 
     /* the runtime and its sinks */
     run.loop = uv_default_loop();
@@ -344,6 +348,7 @@ static int run_main(int argc, char **argv)
         status = AG_EXIT_FAILED;
 out:
     uv_loop_close(run.loop);
+    free(secrets);
     free(label);
     ag_script_free(script);
     ag_registry_free(reg);
