@@ -62,9 +62,17 @@ struct ag_lua_limits {
 struct ag_lua_alloc {
     size_t used, limit;
     int refused; /* an allocation was refused: the verdict is "memory" */
+    /* Optional bump arena for a state that lives one call: blocks are cut
+     * from it and never given back (freeing one is free), which spares the
+     * many small mallocs of building a state; past its end, malloc. The
+     * caller sets arena and arena_cap and resets arena_top for each state;
+     * the arena must outlive the state. NULL: malloc only. */
+    char *arena;
+    size_t arena_cap, arena_top;
 };
 
-/* Creates a Lua state for tool code: base library without dofile,
+/* Creates a Lua state for tool code (alloc->arena and arena_cap are kept,
+ * the rest is reset): base library without dofile,
  * loadfile, require and binary chunks; string, table, math, utf8,
  * coroutine; os.time, os.clock, os.date only; a json module; no io, no
  * debug, no package. The allocator refuses past limits->memory and an

@@ -186,7 +186,7 @@ static int load_file(struct ag_registry *r, const char *family,
                      size_t errlen)
 {
     struct ag_lua_limits lim = {64u << 20, 50000000L};
-    struct ag_lua_alloc alloc;
+    struct ag_lua_alloc alloc = {0};
     struct ag_tool_policy pol;
     char where[600];
     lua_State *L;
