@@ -1,18 +1,64 @@
 /*
  * audit.h: the audit log (DESIGN §7): JSON Lines, one record per event,
  * each chained to the one before by a SHA-256 hash, so that a later reader
- * can prove nothing was edited, removed, reordered or inserted.
+ * can prove that nothing was edited, removed, reordered or inserted.
  *
- *   {"seq":1,"ts":"2026-11-28T17:54:09.123456Z","run":"<32 hex>","agent":1,
- *    "step":0,"type":"run.start","data":{...},"prev":"<64 hex>","hash":"..."}
+ * A record, one line, exactly as written (keys sorted, no white space):
  *
- * hash = SHA-256 over prev followed by the record's canonical JSON (keys
- * sorted, no white space) without the hash field. The first record's prev is
- * 64 zeros. Secrets are redacted before hashing.
+ *   {"agent":1,"data":{...},"hash":"<64 hex>","prev":"<64 hex>",
+ *    "run":"<32 hex>","seq":7,"step":2,"ts":"2026-11-28T17:54:09.123456Z",
+ *    "type":"tool.result"}
  *
- * This is the writer of the spine: synchronous buffered writes, flushed
- * before every model request and at the end of a run. Verification,
- * replay, content settings and crash recovery build on it.
+ * - seq counts the records of the file from 1, without gaps;
+ * - ts is RFC 3339 UTC with microseconds and never goes backwards within a
+ *   file (the writer holds it at the last value if the clock steps back);
+ * - run identifies one agent's run (32 hex digits), agent its number;
+ * - prev is the hash of the record before, 64 zeros for the first one;
+ * - hash = SHA-256 over prev (64 hex characters) immediately followed by
+ *   the canonical JSON of the record without its hash field (see json.h:
+ *   keys sorted bytewise, no white space, shortest round-trip numbers,
+ *   minimal string escapes). The line itself is the canonical JSON of the
+ *   record with its hash, so a verifier can demand byte equality and any
+ *   single changed byte is caught.
+ *
+ * Record types and their data:
+ *   run.start    task, task_file, task_sha256, provider, model, stand_in,
+ *                goal, system, tools [{name, sha256}], limits {...},
+ *                sandbox [{layer, active}], content ("full", "hash" or
+ *                "truncate:N")
+ *   llm.request  provider, model, messages (count), sha256 (of the request
+ *                in a provider-neutral canonical form, to compare runs),
+ *                bytes and body (the exact body sent; content)
+ *   llm.response text (content), tool_calls [{id, name, arguments
+ *                (content)}], finish, usage {input, output}, latency_ms,
+ *                attempt, stand_in
+ *   tool.call    tool, call_id, arguments (content)
+ *   tool.result  tool, call_id, ok, value or error (content), verdict, ms,
+ *                bytes
+ *   violation    tool, call_id, verdict, message: the sandbox stopped a tool
+ *   context.cut  what, message, from_bytes, to_bytes
+ *   error        message, and what went wrong (e.g. what: "llm.attempt"
+ *                with attempt, status, retry_in_ms; what: "torn tail" with
+ *                bytes, when the writer repaired a log after a crash)
+ *   run.end      outcome, reason, answer (content), steps, tokens_in,
+ *                tokens_out, cost_usd, invalid_calls, seconds
+ *   (approval and net.request come with the sandbox's broker.)
+ *
+ * Content: fields marked "content" are stored per the content setting:
+ * "full" as they are; "hash" as {"sha256": "<hex>", "bytes": N};
+ * "truncate:N" cut to at most N bytes (at a UTF-8 boundary) followed by
+ * " [+M bytes]". Whatever the setting, API keys and the task's secrets are
+ * replaced by "[redacted]" before hashing.
+ *
+ * Writing never blocks the loop: records are built in memory and written
+ * by libuv's file operations (its thread pool). The fsync policy is
+ * "always" (every record), "step" (the default: before each model call) or
+ * "never". ag_audit_barrier lets an agent wait until its step's records are
+ * written (and synced, per the policy) before its next model call.
+ *
+ * A crash can leave a torn last line. Opening an existing log truncates
+ * only the torn bytes, continues the chain from the last whole record and
+ * writes an "error" record that says so. Nothing complete is ever lost.
  */
 #ifndef AG_AUDIT_H
 #define AG_AUDIT_H
@@ -25,6 +71,11 @@
 #define AG_AUDIT_GENESIS                                                       \
     "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* SHA-256 of p as 64 lowercase hex digits plus NUL in out. */
+void ag_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* ---- the writer (being reworked; this is the spine's interface) -------- */
+
 struct ag_audit {
     FILE *f;
     char *path;
@@ -34,23 +85,15 @@ struct ag_audit {
     const struct ag_redactor *redact;
     const char *model_label;
     int stand_in;
-    int failed; /* a write failed; reported once */
+    int failed;
 };
 
-/* Opens (appending to) path. Returns 0 or -errno. */
 int ag_audit_open(struct ag_audit *a, const char *path,
                   const struct ag_redactor *redact);
-/* Appends one record; data is taken over (freed). Returns 0 or -errno. */
 int ag_audit_write(struct ag_audit *a, unsigned agent, int step,
                    const char *type, cJSON *data);
-/* Flushes buffered records to the kernel. */
 int ag_audit_flush(struct ag_audit *a);
-/* The event sink (ud is the struct ag_audit). */
 void ag_audit_event(void *ud, const struct ag_event *ev);
-/* Flushes and closes. Returns 0 or -errno from the last write. */
 int ag_audit_close(struct ag_audit *a);
-
-/* SHA-256 of p as 64 lowercase hex digits plus NUL in out. */
-void ag_sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

@@ -20,5 +20,7 @@ enum {
 };
 
 extern const struct ag_cmd ag_cmd_run;
+extern const struct ag_cmd ag_cmd_audit;  /* cmd-audit.c */
+extern const struct ag_cmd ag_cmd_replay; /* cmd-replay.c */
 
 #endif

@@ -12,7 +12,8 @@
 #include "cmd.h"
 #include "sandbox.h"
 
-static const struct ag_cmd *const commands[] = {&ag_cmd_run};
+static const struct ag_cmd *const commands[] = {&ag_cmd_run, &ag_cmd_audit,
+                                                 &ag_cmd_replay};
 
 static void usage(FILE *f)
 {

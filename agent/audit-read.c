@@ -1,0 +1,2 @@
+/* agent/audit-read.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* agent/llm-replay.c: placeholder */
+typedef int ag_placeholder_t;
