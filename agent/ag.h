@@ -106,6 +106,10 @@ char *ag_xstrdup(const char *s);
 char *ag_xstrndup(const char *s, size_t n);
 char *ag_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A new random identifier: 32 hex digits and a NUL (128 bits from
+ * getrandom, or from the clocks and pid if that fails). */
+void ag_new_id(char out[33]);
+
 /* Reads a whole file (at most max bytes). Returns 0 and a malloc'd,
  * NUL-terminated buffer in *out (length in *len if len is not NULL). */
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);

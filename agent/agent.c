@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "audit.h"
 #include "json.h"
 #include "schema.h"
 
@@ -58,6 +59,7 @@ void ag_agent_cfg_from_task(struct ag_agent_cfg *cfg, const struct ag_task *t,
 
     memset(cfg, 0, sizeof *cfg);
     cfg->name = t->name;
+    cfg->task_file = t->path;
     cfg->system = t->system;
     cfg->provider = t->provider;
     cfg->model = t->model ? t->model : "script";
@@ -404,6 +406,21 @@ static void act(struct ag_agent *a, const struct ag_msg *m)
         r->job.max_output = r->tool->policy.max_output;
         r->job.done = tool_done;
         r->job.log = tool_log;
+        if (a->rt->recorded) {
+            char *result = NULL;
+            int ok = 0;
+            if (a->rt->recorded(a->rt->recorded_ud, a, c->id, c->name, &result,
+                                &ok) < 0) {
+                run_finished(r, 0,
+                             "error: the log holds no result for this "
+                             "call",
+                             "replay", 0);
+            } else {
+                run_finished(r, ok, result, NULL, 0);
+                free(result);
+            }
+            continue;
+        }
         if (!a->rt->pool || ag_pool_submit(a->rt->pool, &r->job) < 0) {
             run_finished(r, 0,
                          "error: sandbox: the tool sandbox is not "
@@ -430,6 +447,20 @@ static void on_text(void *ud, const char *s, size_t n)
     ev.type = AG_EV_LLM_TEXT;
     ev.text = s;
     ev.len = n;
+    emit(a, &ev);
+}
+
+static void on_request(void *ud, const char *body, size_t n)
+{
+    struct ag_agent *a = ud;
+    struct ag_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.type = AG_EV_LLM_REQUEST;
+    ev.nmsgs = a->req_msgs;
+    ev.text = body;
+    ev.len = n;
+    ev.hash = a->req_hash[0] ? a->req_hash : NULL;
     emit(a, &ev);
 }
 
@@ -495,6 +526,7 @@ static void on_llm_done(void *ud, int err, struct ag_llm_reply *reply,
         }
     memset(&ev, 0, sizeof ev);
     ev.type = AG_EV_LLM_RESPONSE;
+    ev.ms = (double)(ag_now_ns() - a->t_request_ns) / 1e6;
     ev.reply = reply;
     ev.text = reply->text;
     ev.len = reply->text ? strlen(reply->text) : 0;
@@ -530,16 +562,65 @@ static void on_llm_done(void *ud, int err, struct ag_llm_reply *reply,
 
 /* ---- PLAN -------------------------------------------------------------- */
 
+static void send_request(struct ag_agent *a)
+{
+    const struct ag_agent_cfg *cfg = a->cfg;
+    const struct ag_registry *reg = cfg->reg;
+    struct ag_llm_cb cb = {on_request, on_text, on_attempt, on_llm_done, a};
+    struct ag_llm_req req;
+    struct ag_msg head[2], *msgs;
+    int nhead = 0, rc;
+
+    if (a->state != AG_PLAN)
+        return; /* the run ended while waiting */
+    memset(head, 0, sizeof head);
+    if (cfg->system) {
+        head[nhead].role = AG_ROLE_SYSTEM;
+        head[nhead++].text = (char *)cfg->system;
+    }
+    head[nhead].role = AG_ROLE_USER;
+    head[nhead++].text = a->goal;
+    msgs = ag_xmalloc(sizeof *msgs * (size_t)(nhead + a->nmsgs));
+    memcpy(msgs, head, sizeof *msgs * (size_t)nhead);
+    if (a->nmsgs)
+        memcpy(msgs + nhead, a->msgs, sizeof *msgs * (size_t)a->nmsgs);
+    memset(&req, 0, sizeof req);
+    req.model = cfg->model;
+    req.msgs = msgs;
+    req.nmsgs = nhead + a->nmsgs;
+    req.tools = reg ? reg->defs : NULL;
+    req.ntools = reg ? reg->ntools : 0;
+    req.stream = cfg->stream;
+    req.max_tokens = cfg->max_tokens;
+    req.temperature = cfg->temperature;
+    req.step = a->step;
+
+    a->req_msgs = req.nmsgs;
+    a->req_hash[0] = '\0';
+    if (a->rt->want_hash) {
+        struct ag_buf b;
+        ag_buf_init(&b, (size_t)-1 / 4);
+        if (ag_llm_req_canonical(&req, &b) == 0)
+            ag_sha256_hex(ag_buf_cstr(&b), b.len, a->req_hash);
+        ag_buf_free(&b);
+    }
+    a->state = AG_WAIT_MODEL;
+    a->t_request_ns = ag_now_ns();
+    rc = ag_llm_send(a->rt->loop, a->rt->http, &cfg->llm, &req, &cb, &a->llm);
+    free(msgs);
+    if (rc < 0) {
+        a->llm = NULL;
+        fail(a, "cannot send the request: %s", ag_strerror(rc));
+    }
+}
+
 static void plan(struct ag_agent *a)
 {
     const struct ag_agent_cfg *cfg = a->cfg;
     const struct ag_registry *reg = cfg->reg;
-    struct ag_llm_cb cb = {on_text, on_attempt, on_llm_done, a};
-    struct ag_llm_req req;
-    struct ag_msg head[2], *msgs;
-    struct ag_event ev;
+    struct ag_msg head[2];
     long fixed = 0;
-    int nhead = 0, rc;
+    int nhead = 0;
 
     if (a->step >= cfg->limits.steps) {
         fail(a, "step limit reached (%ld)", cfg->limits.steps);
@@ -562,34 +643,10 @@ static void plan(struct ag_agent *a)
                      4 +
                  8;
     ag_context_fit(a, fixed);
-
-    msgs = ag_xmalloc(sizeof *msgs * (size_t)(nhead + a->nmsgs));
-    memcpy(msgs, head, sizeof *msgs * (size_t)nhead);
-    if (a->nmsgs)
-        memcpy(msgs + nhead, a->msgs, sizeof *msgs * (size_t)a->nmsgs);
-    memset(&req, 0, sizeof req);
-    req.model = cfg->model;
-    req.msgs = msgs;
-    req.nmsgs = nhead + a->nmsgs;
-    req.tools = reg ? reg->defs : NULL;
-    req.ntools = reg ? reg->ntools : 0;
-    req.stream = cfg->stream;
-    req.max_tokens = cfg->max_tokens;
-    req.temperature = cfg->temperature;
-    req.step = a->step;
-
-    memset(&ev, 0, sizeof ev);
-    ev.type = AG_EV_LLM_REQUEST;
-    ev.nmsgs = req.nmsgs;
-    emit(a, &ev);
-
-    a->state = AG_WAIT_MODEL;
-    rc = ag_llm_send(a->rt->loop, a->rt->http, &cfg->llm, &req, &cb, &a->llm);
-    free(msgs);
-    if (rc < 0) {
-        a->llm = NULL;
-        fail(a, "cannot send the request: %s", ag_strerror(rc));
-    }
+    /* the step's records reach the audit log before the next model call */
+    if (a->rt->barrier && a->rt->barrier(a->rt->barrier_ud, a, send_request))
+        return;
+    send_request(a);
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -623,6 +680,8 @@ int ag_agent_start(struct ag_agent *a)
     uv_timer_init(a->rt->loop, &a->deadline);
     a->deadline.data = a;
     a->t_start_ns = ag_now_ns();
+    if (!a->run[0])
+        ag_new_id(a->run);
     a->rt->running++;
     memset(&ev, 0, sizeof ev);
     ev.type = AG_EV_RUN_START;

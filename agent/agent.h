@@ -67,14 +67,17 @@ struct ag_event {
     enum ag_ev type;
     struct ag_agent *agent;
     int step;
-    const char *text; /* TEXT: the piece; RESPONSE: the reply's text; LOG,
-                         ERROR: the message; RUN_END: the answer */
+    const char *text; /* TEXT: the piece; REQUEST: the body sent; RESPONSE:
+                         the reply's text; LOG, ERROR: the message;
+                         RUN_END: the answer */
     size_t len;
     const struct ag_llm_reply *reply;     /* RESPONSE */
     const struct ag_llm_attempt *attempt; /* RETRY */
     int attempts;                         /* RESPONSE */
     double ms;                            /* RESPONSE, TOOL_RESULT */
     int nmsgs;                            /* REQUEST */
+    const char *hash; /* REQUEST: SHA-256 of the provider-neutral request
+                         (when the runtime wants hashes), else NULL */
     /* TOOL_CALL, TOOL_RESULT */
     const char *tool, *call_id, *args;
     const char *result;  /* TOOL_RESULT: what the model is given */
@@ -95,6 +98,17 @@ typedef void (*ag_event_fn)(void *ud, const struct ag_event *ev);
 
 #define AG_RT_MAX_SINKS 4
 
+/* A recorded tool result (replay): sets *result (malloc'd) and *ok and
+ * returns 0, or returns a negative code when the log has none. */
+typedef int (*ag_recorded_fn)(void *ud, struct ag_agent *a, const char *call_id,
+                              const char *tool, char **result, int *ok);
+
+/* Waits for what an agent's step wrote to be safe (the audit log) before
+ * its next model call: returns 0 when there is nothing to wait for, or 1
+ * and calls resume(a) later, from the loop. */
+typedef int (*ag_barrier_fn)(void *ud, struct ag_agent *a,
+                             void (*resume)(struct ag_agent *a));
+
 struct ag_rt {
     uv_loop_t *loop;
     struct ag_http *http;
@@ -102,8 +116,13 @@ struct ag_rt {
     ag_event_fn sinks[AG_RT_MAX_SINKS];
     void *sink_ud[AG_RT_MAX_SINKS];
     int nsinks;
-    int text_events; /* some sink wants AG_EV_LLM_TEXT */
-    int running;     /* agents started and not yet ended */
+    int text_events;       /* some sink wants AG_EV_LLM_TEXT */
+    int want_hash;         /* some sink wants request hashes (audit, replay) */
+    int running;           /* agents started and not yet ended */
+    ag_barrier_fn barrier; /* NULL: none */
+    void *barrier_ud;
+    ag_recorded_fn recorded; /* NULL: tools run for real */
+    void *recorded_ud;
 };
 
 /* Prepares a runtime on loop. tool_sources ({"name": "<lua>"}) starts the
@@ -122,9 +141,11 @@ void ag_rt_close(struct ag_rt *rt);
  */
 
 struct ag_agent_cfg {
-    const char *name;   /* the task's name */
-    const char *system; /* system prompt, or NULL */
-    const char *model;  /* model name sent to the endpoint */
+    const char *name;        /* the task's name */
+    const char *task_file;   /* the task file's path, or NULL */
+    const char *task_sha256; /* its SHA-256 (hex), or NULL */
+    const char *system;      /* system prompt, or NULL */
+    const char *model;       /* model name sent to the endpoint */
     const char *provider;
     int stream;
     int max_tokens;
@@ -150,6 +171,7 @@ struct ag_agent {
     const struct ag_agent_cfg *cfg;
     char *goal;
     unsigned id;
+    char run[33]; /* this run's id, 32 hex digits; made at start if empty */
     enum ag_state state;
     enum ag_outcome outcome;
     char *answer; /* the final answer, when DONE */
@@ -165,6 +187,9 @@ struct ag_agent {
     int repeats;     /* how many times in a row last_call was asked */
 
     struct ag_llm_call *llm;
+    uint64_t t_request_ns; /* when the model call in flight was sent */
+    int req_msgs;          /* its message count */
+    char req_hash[65];     /* its canonical SHA-256, when wanted */
     struct ag_tool_run *runs;
     int nruns, pending;
     uv_timer_t deadline;

@@ -73,27 +73,73 @@
 
 /* SHA-256 of p as 64 lowercase hex digits plus NUL in out. */
 void ag_sha256_hex(const void *p, size_t n, char out[65]);
+/* SHA-256 of a file's contents. Returns 0 or -errno. */
+int ag_file_sha256(const char *path, char out[65]);
 
-/* ---- the writer (being reworked; this is the spine's interface) -------- */
+/* ---- the writer ---------------------------------------------------------- */
 
-struct ag_audit {
-    FILE *f;
-    char *path;
-    char run[33];
-    unsigned long long seq;
-    char prev[65];
-    const struct ag_redactor *redact;
-    const char *model_label;
-    int stand_in;
-    int failed;
+enum ag_content { AG_CONTENT_FULL, AG_CONTENT_HASH, AG_CONTENT_TRUNCATE };
+enum ag_fsync { AG_FSYNC_STEP, AG_FSYNC_ALWAYS, AG_FSYNC_NEVER };
+
+struct ag_audit_cfg {
+    enum ag_content content; /* default full */
+    size_t truncate;         /* bytes kept with AG_CONTENT_TRUNCATE */
+    enum ag_fsync fsync;     /* default step */
 };
 
-int ag_audit_open(struct ag_audit *a, const char *path,
-                  const struct ag_redactor *redact);
-int ag_audit_write(struct ag_audit *a, unsigned agent, int step,
-                   const char *type, cJSON *data);
-int ag_audit_flush(struct ag_audit *a);
-void ag_audit_event(void *ud, const struct ag_event *ev);
+/* The run id of records that belong to no run (a repair note). */
+#define AG_AUDIT_NO_RUN "00000000000000000000000000000000"
+
+struct ag_audit;
+
+/* Parses "full", "hash", "truncate:N" / "step", "always", "never" into
+ * cfg. Returns 0 or -EINVAL. */
+int ag_audit_parse_content(const char *s, struct ag_audit_cfg *cfg);
+int ag_audit_parse_fsync(const char *s, struct ag_audit_cfg *cfg);
+
+/* Opens (creating, or continuing) the log at path; synchronous, for use
+ * before the loop runs. A torn last line is cut and noted in an "error"
+ * record. Returns 0 and the writer in *out, or a negative code with a
+ * message naming the file. redact is borrowed for the writer's life. */
+int ag_audit_open(uv_loop_t *loop, const char *path,
+                  const struct ag_audit_cfg *cfg,
+                  const struct ag_redactor *redact, struct ag_audit **out,
+                  char *err, size_t errlen);
+
+/* Makes a record and queues it for writing; data is taken over. Returns 0,
+ * or a negative code once writing has failed (reported once on stderr). */
+int ag_audit_write(struct ag_audit *a, const char *run, unsigned agent,
+                   int step, const char *type, cJSON *data);
+
+/* Adds a content field (see the format above) to obj, redacted first. */
+void ag_audit_add_content(struct ag_audit *a, cJSON *obj, const char *key,
+                          const char *s, size_t n);
+
+/* An ag_barrier_fn (agent.h): waits until every record made so far is
+ * written and, per the fsync policy, synced. ud is the writer. */
+int ag_audit_barrier(void *ud, struct ag_agent *agent,
+                     void (*resume)(struct ag_agent *a));
+
+/* The hash of the last record made. */
+const char *ag_audit_head(const struct ag_audit *a);
+
+/* Writes what is left (synchronously: call it once the loop has stopped),
+ * syncs, closes and frees. Returns 0, or the first write error.
+ * ag_audit_close(NULL) is a no-op. */
 int ag_audit_close(struct ag_audit *a);
+
+/* ---- the event sink (audit-event.c) ------------------------------------ */
+
+/* What run.start records that the agent does not know. */
+struct ag_audit_sink {
+    struct ag_audit *log;
+    const char *model_label; /* "openai:gpt-4o-mini", "script:m.lua" */
+    int stand_in;
+    const char *content_label; /* "full", "hash", "truncate:N" */
+    const cJSON *sandbox;      /* [{layer, active}] or NULL */
+};
+
+/* The sink (ud is a struct ag_audit_sink): one record per event. */
+void ag_audit_event(void *ud, const struct ag_event *ev);
 
 #endif

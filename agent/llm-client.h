@@ -17,12 +17,14 @@
 #include "llm.h"
 
 struct ag_script; /* a Lua file that plays the model */
+struct ag_replay; /* answers taken from an audit log (llm-replay.c) */
 
 struct ag_llm_cfg {
-    const struct ag_codec *codec;            /* NULL when script is set */
-    struct ag_script *script;                /* the stand-in, or NULL */
-    const char *base_url;                    /* NULL: the codec's default */
-    const char *api_key;                     /* NULL or "": no auth header */
+    const struct ag_codec *codec; /* NULL when script or replay is set */
+    struct ag_script *script;     /* the scripted stand-in, or NULL */
+    struct ag_replay *replay;     /* the recorded stand-in, or NULL */
+    const char *base_url;         /* NULL: the codec's default */
+    const char *api_key;          /* NULL or "": no auth header */
     long connect_ms, first_byte_ms, idle_ms; /* 0: http.h defaults */
     int max_attempts;                        /* default 5 */
     long backoff_ms;     /* first retry delay; default 500 */
@@ -41,6 +43,10 @@ struct ag_llm_attempt {
 };
 
 struct ag_llm_cb {
+    /* The request as sent, once per call, from inside ag_llm_send: the
+     * exact body for HTTP providers, the canonical request for the
+     * stand-ins (see ag_llm_req_canonical). May be NULL. */
+    void (*on_request)(void *ud, const char *body, size_t n);
     /* Each piece of streamed text as it arrives; may be NULL. */
     void (*on_text)(void *ud, const char *s, size_t n);
     /* Each failed attempt; may be NULL. */
@@ -86,5 +92,13 @@ int ag_script_answer(struct ag_script *s, const struct ag_llm_req *req,
                      struct ag_llm_reply *reply, char *err, size_t errlen);
 /* The script's path, as given. */
 const char *ag_script_path(const struct ag_script *s);
+
+/* ---- the recorded stand-in (llm-replay.c) ------------------------------ */
+
+/* Answers step req->step with the reply recorded in the log (stand_in
+ * set). Returns 0, or AG_ENOTFOUND with a message when the log holds no
+ * reply for that step (the new run went further than the old one). */
+int ag_replay_answer(struct ag_replay *r, const struct ag_llm_req *req,
+                     struct ag_llm_reply *reply, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
  * seen and the size limit holds while writing).
  */
 #include "llm.h"
+#include "json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -500,5 +501,46 @@ int ag__codec_fail(int rc, char *err, size_t errlen)
         ag__codec_err(err, errlen, "reply too large");
     else if (rc == -ENOMEM)
         ag__codec_err(err, errlen, "out of memory");
+    return rc;
+}
+
+int ag_llm_req_canonical(const struct ag_llm_req *req, struct ag_buf *out)
+{
+    static const char *const roles[] = {"system", "user", "assistant", "tool"};
+    cJSON *root = cJSON_CreateObject(), *msgs, *tools;
+    int rc;
+
+    msgs = cJSON_AddArrayToObject(root, "messages");
+    for (int i = 0; i < req->nmsgs; i++) {
+        const struct ag_msg *m = &req->msgs[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "role", roles[m->role]);
+        if (m->text)
+            cJSON_AddStringToObject(o, "content", m->text);
+        if (m->ncalls) {
+            cJSON *calls = cJSON_AddArrayToObject(o, "tool_calls");
+            for (int k = 0; k < m->ncalls; k++) {
+                cJSON *c = cJSON_CreateObject();
+                cJSON_AddStringToObject(c, "id",
+                                        m->calls[k].id ? m->calls[k].id : "");
+                cJSON_AddStringToObject(c, "name", m->calls[k].name);
+                cJSON_AddStringToObject(c, "arguments", m->calls[k].args);
+                cJSON_AddItemToArray(calls, c);
+            }
+        }
+        if (m->role == AG_ROLE_TOOL) {
+            cJSON_AddStringToObject(o, "tool_call_id",
+                                    m->call_id ? m->call_id : "");
+            cJSON_AddStringToObject(o, "name", m->name ? m->name : "");
+            cJSON_AddBoolToObject(o, "is_error", m->is_error);
+        }
+        cJSON_AddItemToArray(msgs, o);
+    }
+    cJSON_AddStringToObject(root, "model", req->model ? req->model : "");
+    tools = cJSON_AddArrayToObject(root, "tools");
+    for (int i = 0; i < req->ntools; i++)
+        cJSON_AddItemToArray(tools, cJSON_CreateString(req->tools[i].name));
+    rc = ag_json_canonical(root, out);
+    cJSON_Delete(root);
     return rc;
 }

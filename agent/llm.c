@@ -313,7 +313,7 @@ int ag_llm_send(uv_loop_t *loop, struct ag_http *http,
     size_t blen;
     int rc;
 
-    if (!cb || !cb->on_done || (!cfg->codec && !cfg->script))
+    if (!cb || !cb->on_done || (!cfg->codec && !cfg->script && !cfg->replay))
         return -EINVAL;
     c = ag_xcalloc(1, sizeof *c);
     c->loop = loop;
@@ -339,10 +339,17 @@ int ag_llm_send(uv_loop_t *loop, struct ag_http *http,
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
 
-    if (cfg->script) {
+    if (cfg->script || cfg->replay) {
         c->attempt = 1;
-        c->script_rc = ag_script_answer(cfg->script, req, &c->reply, c->err,
-                                        sizeof c->err);
+        if (cb->on_request) {
+            ag_llm_req_canonical(req, &c->body);
+            cb->on_request(cb->ud, ag_buf_cstr(&c->body), c->body.len);
+        }
+        c->script_rc = cfg->script
+                           ? ag_script_answer(cfg->script, req, &c->reply,
+                                              c->err, sizeof c->err)
+                           : ag_replay_answer(cfg->replay, req, &c->reply,
+                                              c->err, sizeof c->err);
         uv_timer_start(&c->timer, on_script_timer, 0, 0);
         if (out)
             *out = c;
@@ -363,6 +370,8 @@ int ag_llm_send(uv_loop_t *loop, struct ag_http *http,
     }
     /* curl would otherwise wait for "100 Continue" on large bodies */
     c->headers = curl_slist_append(c->headers, "Expect:");
+    if (cb->on_request)
+        cb->on_request(cb->ud, c->body.data, c->body.len);
     c->stream = req->stream;
     if ((rc = send_attempt(c)) < 0) {
         c->cancelled = 1;

@@ -75,6 +75,14 @@ struct ag_llm_reply {
     int stand_in; /* answered by a script or a recorded log, not a model */
 };
 
+/* Appends the request in a provider-neutral canonical form: {"messages":
+ * [{"role", "content", "tool_calls": [{"id", "name", "arguments"}],
+ * "tool_call_id", "name", "is_error"}], "model", "tools": [names]}, keys
+ * sorted (json.h). Its hash identifies what the model was asked, whatever
+ * the provider, so that two runs can be compared step by step. Returns 0
+ * or a negative code from the buffer. */
+int ag_llm_req_canonical(const struct ag_llm_req *req, struct ag_buf *out);
+
 /* Free what the struct owns (the struct itself is the caller's) and leave
  * it empty: pointers NULL, counts 0, a reply's usage -1/-1. NULL is a
  * no-op. */

@@ -13,34 +13,6 @@
 #define SHOW_RESULT 160 /* bytes of a result shown with -v */
 #define SHOW_NAME   100 /* bytes of a tool name shown */
 
-char *ag_redact(const struct ag_redactor *r, const char *s, size_t n)
-{
-    struct ag_buf b;
-    size_t i = 0;
-
-    ag_buf_init(&b, (size_t)-1 / 2);
-    if (!r || r->n == 0) {
-        ag_buf_add(&b, s, n);
-        return ag_buf_steal(&b);
-    }
-    while (i < n) {
-        int hit = 0;
-        for (int k = 0; k < r->n; k++) {
-            size_t len = r->secrets[k] ? strlen(r->secrets[k]) : 0;
-            if (len >= 4 && len <= n - i &&
-                memcmp(s + i, r->secrets[k], len) == 0) {
-                ag_buf_adds(&b, "[redacted]");
-                i += len;
-                hit = 1;
-                break;
-            }
-        }
-        if (!hit)
-            ag_buf_addc(&b, s[i++]);
-    }
-    return ag_buf_steal(&b);
-}
-
 void ag_out_init(struct ag_out *o, int json, int verbosity,
                  const struct ag_redactor *redact)
 {
@@ -380,7 +352,8 @@ void ag_out_event(void *ud, const struct ag_event *ev)
     }
     if (o->live)
         human(o, ev);
-    if (ev->type == AG_EV_RUN_END && ev->outcome == AG_OUT_DONE && ev->text) {
+    if (ev->type == AG_EV_RUN_END && ev->outcome == AG_OUT_DONE && ev->text &&
+        !o->no_answer) {
         char *r = ag_redact(o->redact, ev->text, ev->len);
         fprintf(o->result, "%s\n", r);
         fflush(o->result);

@@ -16,15 +16,7 @@
 #include <stdio.h>
 
 #include "agent.h"
-
-struct ag_redactor {
-    const char **secrets; /* borrowed; entries shorter than 4 are ignored */
-    int n;
-};
-
-/* Returns a copy of s (n bytes) with every secret replaced by
- * "[redacted]"; the caller frees it. */
-char *ag_redact(const struct ag_redactor *r, const char *s, size_t n);
+#include "redact.h"
 
 struct ag_out {
     FILE *progress; /* stderr */
@@ -36,6 +28,7 @@ struct ag_out {
     const struct ag_redactor *redact;
     const char *model_label; /* "openai:gpt-4o-mini", "script:x.lua" */
     int stand_in;
+    int no_answer; /* the caller prints its own result */
     /* private */
     int text_open;      /* a streamed text line is being written */
     int streamed;       /* this step's text was shown as it streamed */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,4 +169,17 @@ int ag_read_file(const char *path, size_t max, char **out, size_t *len)
         *len = b.len;
     *out = ag_buf_steal(&b);
     return 0;
+}
+
+void ag_new_id(char out[33])
+{
+    unsigned char r[16];
+
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        uint64_t t = ag_wall_us() ^ (ag_now_ns() << 7) ^ (uint64_t)getpid();
+        for (int i = 0; i < 16; i++)
+            r[i] = (unsigned char)((t >> (8 * (i % 8))) ^ (unsigned)i * 131u);
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
 }

@@ -812,6 +812,34 @@ void ag_pool_cancel(struct ag_pool *p, struct ag_job *job)
         }
 }
 
+cJSON *ag_sandbox_layers(void)
+{
+    static const struct {
+        const char *layer;
+        int active;
+    } layers[] = {
+        {"worker process forked from a zygote with an empty environment", 1},
+        {"fresh Lua state per call, no io/os/debug/package", 1},
+        {"memory cap in the Lua allocator", 1},
+        {"instruction cap that pcall cannot swallow", 1},
+        {"wall-clock kill from the agent process", 1},
+        {"namespaces", 0},
+        {"landlock", 0},
+        {"rlimits", 0},
+        {"seccomp allow-list", 0},
+        {"network broker", 0},
+    };
+    cJSON *a = cJSON_CreateArray();
+
+    for (size_t i = 0; i < AG_ARRAY_SIZE(layers); i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "layer", layers[i].layer);
+        cJSON_AddBoolToObject(o, "active", layers[i].active);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
 int ag_pool_job_pid(const struct ag_job *job)
 {
     return job->worker ? job->worker->pid : 0;

@@ -72,6 +72,11 @@ int ag_pool_submit(struct ag_pool *p, struct ag_job *job);
  * worker running it is killed and replaced. */
 void ag_pool_cancel(struct ag_pool *p, struct ag_job *job);
 
+/* The sandbox's layers and whether each is active on this machine, as
+ * [{"layer": ..., "active": true|false}] (for run.start records). The
+ * caller frees it with cJSON_Delete. */
+cJSON *ag_sandbox_layers(void);
+
 /* The pid of the worker running job, or 0 (queued, or not yet known). */
 int ag_pool_job_pid(const struct ag_job *job);
 

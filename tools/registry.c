@@ -15,6 +15,7 @@
 
 #include <lauxlib.h>
 
+#include "audit.h"
 #include "json.h"
 #include "sandbox.h"
 #include "schema.h"
@@ -258,6 +259,7 @@ static int load_file(struct ag_registry *r, const char *family,
             t->name = ag_xstrdup(fn);
             t->qualname = ag_xasprintf("%s.%s", family, fn);
             t->path = ag_xstrdup(path);
+            ag_sha256_hex(src, n, t->sha256);
             t->policy = pol;
             t->opts = opts ? cJSON_Duplicate(opts, 1) : NULL;
             if (read_callable(L, t, where, err, errlen) < 0) {
@@ -282,6 +284,7 @@ static int load_file(struct ag_registry *r, const char *family,
         t->name = ag_xstrdup(family);
         t->qualname = ag_xstrdup(family);
         t->path = ag_xstrdup(path);
+        ag_sha256_hex(src, n, t->sha256);
         t->policy = pol;
         t->opts = opts ? cJSON_Duplicate(opts, 1) : NULL;
         if (read_callable(L, t, path, err, errlen) < 0)

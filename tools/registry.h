@@ -34,6 +34,7 @@ struct ag_tool {
     cJSON *parameters; /* JSON schema, type object */
     char *schema_text; /* parameters as compact JSON, quoted in errors */
     char *path;        /* the file it came from */
+    char sha256[65];   /* of the file's contents (the descriptor's hash) */
     struct ag_tool_policy policy;
     cJSON *opts; /* the task's options for it, or NULL; borrowed copy */
 };
