@@ -26,7 +26,8 @@
 
 #include "json.h"
 
-#define TAIL_MAX (1u << 20) /* the longest record a torn tail may follow */
+#define TAIL_MAX (1u << 20)   /* the longest record a torn tail may follow */
+#define FLUSH_AT (256u << 10) /* a buffer this full is written at once */
 
 struct waiter {
     struct waiter *next;
@@ -333,7 +334,7 @@ int ag_audit_write(struct ag_audit *a, const char *run, unsigned agent,
     memcpy(a->prev, hash, 65);
     a->seq++;
     a->buf_last[a->filling] = a->seq;
-    if (a->cfg.fsync == AG_FSYNC_ALWAYS)
+    if (a->cfg.fsync == AG_FSYNC_ALWAYS || b->len >= FLUSH_AT)
         flush(a);
     return 0;
 }
@@ -414,7 +415,8 @@ static void on_synced(uv_fs_t *req)
     ag_buf_reset(&a->buf[!a->filling]);
     release(a);
     if (a->buf[a->filling].len &&
-        (a->waiters || a->cfg.fsync == AG_FSYNC_ALWAYS))
+        (a->waiters || a->cfg.fsync == AG_FSYNC_ALWAYS ||
+         a->buf[a->filling].len >= FLUSH_AT))
         flush(a);
 }
 
@@ -468,6 +470,11 @@ int ag_audit_barrier(void *ud, struct ag_agent *agent,
 
     if (a->failed || a->safe >= a->seq)
         return 0;
+    if (a->cfg.fsync == AG_FSYNC_NEVER) {
+        /* no promise to keep: write in the background, do not wait */
+        flush(a);
+        return 0;
+    }
     w = ag_xcalloc(1, sizeof *w);
     w->seq = a->seq;
     w->agent = agent;

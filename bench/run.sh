@@ -17,6 +17,7 @@ DELAY_MS=${DELAY_MS:-50}
 STARTUP_RUNS=${STARTUP_RUNS:-21}
 BENCH_TASK="$BUILDDIR/bench/bench-task"
 BENCH_STARTUP="$BUILDDIR/bench/bench-startup"
+# bench/bench-audit is run from $BUILDDIR too (figure d)
 export SRCDIR
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/agent-bench.XXXXXX") || exit 1
@@ -144,5 +145,9 @@ fi
 # ---- (c) start-up: `agent run` to the first model request ----
 timeout 600 "$BENCH_STARTUP" --agent "$AGENT" --standin "$STANDIN" \
     --runs "$STARTUP_RUNS" || status=1
+
+# ---- (d) the audit log: records appended per second, chain included ----
+timeout 600 "$BUILDDIR/bench/bench-audit" --runs "$RUNS" --dir "$tmp" ||
+    status=1
 
 exit $status
