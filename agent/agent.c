@@ -562,6 +562,22 @@ static void on_llm_done(void *ud, int err, struct ag_llm_reply *reply,
 
 /* ---- PLAN -------------------------------------------------------------- */
 
+/* The start of every request: the system prompt (when there is one) and
+ * the goal. Borrowed strings; returns how many. */
+static int make_head(const struct ag_agent *a, struct ag_msg head[2])
+{
+    int n = 0;
+
+    memset(head, 0, 2 * sizeof *head);
+    if (a->cfg->system) {
+        head[n].role = AG_ROLE_SYSTEM;
+        head[n++].text = (char *)a->cfg->system;
+    }
+    head[n].role = AG_ROLE_USER;
+    head[n++].text = a->goal;
+    return n;
+}
+
 static void send_request(struct ag_agent *a)
 {
     const struct ag_agent_cfg *cfg = a->cfg;
@@ -573,13 +589,7 @@ static void send_request(struct ag_agent *a)
 
     if (a->state != AG_PLAN)
         return; /* the run ended while waiting */
-    memset(head, 0, sizeof head);
-    if (cfg->system) {
-        head[nhead].role = AG_ROLE_SYSTEM;
-        head[nhead++].text = (char *)cfg->system;
-    }
-    head[nhead].role = AG_ROLE_USER;
-    head[nhead++].text = a->goal;
+    nhead = make_head(a, head);
     msgs = ag_xmalloc(sizeof *msgs * (size_t)(nhead + a->nmsgs));
     memcpy(msgs, head, sizeof *msgs * (size_t)nhead);
     if (a->nmsgs)
@@ -628,13 +638,7 @@ static void plan(struct ag_agent *a)
     }
     if (over_budget(a))
         return;
-    memset(head, 0, sizeof head);
-    if (cfg->system) {
-        head[nhead].role = AG_ROLE_SYSTEM;
-        head[nhead++].text = (char *)cfg->system;
-    }
-    head[nhead].role = AG_ROLE_USER;
-    head[nhead++].text = a->goal;
+    nhead = make_head(a, head);
     for (int i = 0; i < nhead; i++)
         fixed += ag_context_tokens(&head[i]);
     for (int i = 0; reg && i < reg->ntools; i++)
