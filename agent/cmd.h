@@ -22,5 +22,6 @@ enum {
 extern const struct ag_cmd ag_cmd_run;
 extern const struct ag_cmd ag_cmd_audit;  /* cmd-audit.c */
 extern const struct ag_cmd ag_cmd_replay; /* cmd-replay.c */
+extern const struct ag_cmd ag_cmd_sandbox; /* cmd-sandbox.c */
 
 #endif

@@ -13,7 +13,8 @@
 #include "sandbox.h"
 
 static const struct ag_cmd *const commands[] = {&ag_cmd_run, &ag_cmd_audit,
-                                                 &ag_cmd_replay};
+                                                 &ag_cmd_replay,
+                                                 &ag_cmd_sandbox};
 
 static void usage(FILE *f)
 {

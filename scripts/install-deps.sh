@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential autoconf automake pkg-config
       libuv1-dev libcurl4-openssl-dev libcjson-dev libseccomp-dev
-      liblua5.4-dev libssl-dev ca-certificates"
+      liblua5.4-dev libssl-dev libgumbo-dev ca-certificates
+      python3 python3-aiosmtpd"
 
 missing=""
 for p in $PKGS; do

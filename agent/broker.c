@@ -1,0 +1,2 @@
+/* agent/broker.c: placeholder */
+typedef int ag_placeholder_t;

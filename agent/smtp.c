@@ -1,0 +1,2 @@
+/* agent/smtp.c: placeholder */
+typedef int ag_placeholder_t;

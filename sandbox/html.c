@@ -1,0 +1,2 @@
+/* sandbox/html.c: placeholder */
+typedef int ag_placeholder_t;

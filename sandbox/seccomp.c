@@ -1,0 +1,2 @@
+/* sandbox/seccomp.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* sandbox/setup.c: placeholder */
+typedef int ag_placeholder_t;
