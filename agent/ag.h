@@ -31,7 +31,8 @@
     XX(ETOOL, "tool failed")                                                   \
     XX(ECANCEL, "cancelled")                                                   \
     XX(ELUA, "Lua error")                                                      \
-    XX(ENOTFOUND, "not found")
+    XX(ENOTFOUND, "not found")                                                 \
+    XX(EPOLICY, "refused by policy")
 
 enum {
     AG__ERRBASE = -10000,

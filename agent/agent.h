@@ -23,6 +23,7 @@
 
 #include <uv.h>
 
+#include "broker.h"
 #include "http.h"
 #include "llm-client.h"
 #include "llm.h"
@@ -55,6 +56,8 @@ enum ag_ev {
     AG_EV_TOOL_CALL,
     AG_EV_TOOL_LOG,
     AG_EV_TOOL_RESULT,
+    AG_EV_NET_REQUEST, /* the broker made (or refused) a request */
+    AG_EV_APPROVAL,    /* a call that needs a yes got its answer */
     AG_EV_CONTEXT_CUT,
     AG_EV_ERROR,
     AG_EV_RUN_END,
@@ -84,6 +87,10 @@ struct ag_event {
     int ok;              /* TOOL_RESULT: the tool succeeded */
     const char *verdict; /* TOOL_RESULT: the sandbox stopped it ("time", ...)
                             or the call was refused ("invalid", "unknown") */
+    /* NET_REQUEST: method, url, status (0 when none), ok, len (bytes
+     * received), ms, verdict (the refusal, when refused) */
+    const char *method, *url;
+    long status;
     /* CONTEXT_CUT */
     int msg_index;
     size_t from, to;
@@ -183,6 +190,7 @@ struct ag_agent {
     long tokens_in, tokens_out;
     double cost;
     int invalid_calls;
+    int tainted;     /* a tool brought content from the network */
     char *last_call; /* "tool\0canonical args" of the previous call */
     int repeats;     /* how many times in a row last_call was asked */
 

@@ -170,6 +170,35 @@ void ag_audit_event(void *ud, const struct ag_event *ev)
             cJSON_AddStringToObject(d, "message", ev->result);
         }
         break;
+    case AG_EV_NET_REQUEST:
+        type = "net.request";
+        if (ev->tool)
+            cJSON_AddStringToObject(d, "tool", ev->tool);
+        if (ev->call_id)
+            cJSON_AddStringToObject(d, "call_id", ev->call_id);
+        cJSON_AddStringToObject(d, "method", ev->method ? ev->method : "");
+        cJSON_AddStringToObject(d, "url", ev->url ? ev->url : "");
+        cJSON_AddBoolToObject(d, "ok", ev->ok);
+        cJSON_AddNumberToObject(d, "status", (double)ev->status);
+        cJSON_AddNumberToObject(d, "bytes", (double)ev->len);
+        cJSON_AddNumberToObject(d, "ms", ev->ms);
+        if (ev->verdict)
+            cJSON_AddStringToObject(d, "refused", ev->verdict);
+        break;
+    case AG_EV_APPROVAL:
+        type = "approval";
+        cJSON_AddStringToObject(d, "tool", ev->tool);
+        if (ev->call_id)
+            cJSON_AddStringToObject(d, "call_id", ev->call_id);
+        if (ev->args)
+            ag_audit_add_content(s->log, d, "arguments", ev->args,
+                                 strlen(ev->args));
+        cJSON_AddBoolToObject(d, "approved", ev->ok);
+        if (ev->text)
+            cJSON_AddStringToObject(d, "by", ev->text);
+        if (ev->reason)
+            cJSON_AddStringToObject(d, "why", ev->reason);
+        break;
     case AG_EV_CONTEXT_CUT:
         type = "context.cut";
         cJSON_AddStringToObject(d, "what", ev->text);

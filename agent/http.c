@@ -71,6 +71,8 @@ struct ag_http_req {
     char errbuf[CURL_ERROR_SIZE];
     char errmsg[256];
     struct ag_buf body;
+    struct ag_buf headers; /* with want_headers */
+    int custom;            /* the caller's easy handle: not ours to keep */
 };
 
 static void http_unref(struct ag_http *h)
@@ -102,6 +104,7 @@ static void on_req_closed(uv_handle_t *hd)
     struct ag_http *h = r->h;
 
     ag_buf_free(&r->body);
+    ag_buf_free(&r->headers);
     free(r);
     http_unref(h);
 }
@@ -126,7 +129,9 @@ static void req_release(struct ag_http_req *r)
 
     req_unlink(r);
     curl_multi_remove_handle(h->multi, r->easy);
-    if (h->nfree < FREE_EASY_MAX && !h->closing) {
+    if (r->custom) {
+        /* the caller cleans it up in its on_done */
+    } else if (h->nfree < FREE_EASY_MAX && !h->closing) {
         curl_easy_reset(r->easy);
         h->free_easy[h->nfree++] = r->easy;
     } else {
@@ -149,6 +154,7 @@ static void req_finish(struct ag_http_req *r, int err, const char *msg)
     res.content_type = r->ctype;
     res.body = ag_buf_cstr(&r->body);
     res.body_len = r->body.len;
+    res.headers = ag_buf_cstr(&r->headers);
     res.ms_first_byte =
         r->t_first_ns ? (double)(r->t_first_ns - r->t_start_ns) / 1e6 : -1;
     res.ms_total = (double)(now - r->t_start_ns) / 1e6;
@@ -231,7 +237,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         r->retry_after = -1;
         r->ctype[0] = '\0';
         r->status = 0;
+        ag_buf_reset(&r->headers);
         return len;
+    }
+    if (r->o.want_headers && len > 2 && ag_buf_add(&r->headers, p, len) < 0) {
+        r->err = AG_ETOOBIG;
+        snprintf(r->errmsg, sizeof r->errmsg, "response headers too large");
+        return 0;
     }
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         char v[64];
@@ -289,6 +301,25 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         return 0;
     }
     return len;
+}
+
+/* Lets the caller refuse an address before curl connects to it: the check
+ * is made on the address actually used, after DNS, so a name that resolves
+ * somewhere it should not gets nowhere. */
+static curl_socket_t on_opensocket(void *ud, curlsocktype purpose,
+                                   struct curl_sockaddr *a)
+{
+    struct ag_http_req *r = ud;
+    char why[200] = "";
+
+    if (purpose == CURLSOCKTYPE_IPCXN && r->o.check_addr &&
+        r->o.check_addr(r->o.ud, &a->addr, why, sizeof why) < 0) {
+        r->err = AG_EPOLICY;
+        snprintf(r->errmsg, sizeof r->errmsg, "%s",
+                 why[0] ? why : "address refused");
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -414,20 +445,22 @@ int ag_http_new(uv_loop_t *loop, struct ag_http **out)
     return 0;
 }
 
-int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
-                  struct ag_http_req **out)
+static int start(struct ag_http *h, CURL *custom, const struct ag_http_opts *o,
+                 struct ag_http_req **out)
 {
     struct ag_http_req *r;
     CURL *e;
 
-    if (h->closing || !o->url || !o->on_done)
+    if (h->closing || (!o->url && !custom) || !o->on_done)
         return -EINVAL;
-    e = h->nfree ? h->free_easy[--h->nfree] : curl_easy_init();
+    e = custom ? custom
+               : (h->nfree ? h->free_easy[--h->nfree] : curl_easy_init());
     if (!e)
         return -ENOMEM;
     r = ag_xcalloc(1, sizeof *r);
     r->h = h;
     r->easy = e;
+    r->custom = custom != NULL;
     r->o = *o;
     if (!r->o.connect_ms)
         r->o.connect_ms = 10000;
@@ -439,18 +472,23 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
         r->o.max_body = 64u << 20;
     r->retry_after = -1;
     ag_buf_init(&r->body, r->o.max_body);
+    ag_buf_init(&r->headers, 64u << 10);
 
-    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    if (o->url)
+        curl_easy_setopt(e, CURLOPT_URL, o->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    if (!custom) {
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    }
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, r->o.connect_ms);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (!custom)
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (r->o.total_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->o.total_ms);
     if (h->nactive >= BURST && strncmp(o->url, "http://", 7) == 0) {
@@ -464,13 +502,22 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
                          (curl_off_t)o->body_len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->body);
     }
+    if (o->method && strcmp(o->method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (o->method && strcmp(o->method, o->body ? "POST" : "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
+    if (o->check_addr) {
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
+    }
     uv_timer_init(h->loop, &r->watchdog);
     r->watchdog.data = r;
     h->refs++;
     r->t_start_ns = ag_now_ns();
     r->last_ms = uv_now(h->loop);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-        curl_easy_cleanup(e);
+        if (!custom)
+            curl_easy_cleanup(e);
         r->easy = NULL;
         uv_close((uv_handle_t *)&r->watchdog, on_req_closed);
         return -ENOMEM;
@@ -484,6 +531,18 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
     if (out)
         *out = r;
     return 0;
+}
+
+int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
+                  struct ag_http_req **out)
+{
+    return start(h, NULL, o, out);
+}
+
+int ag_http_start_easy(struct ag_http *h, CURL *e, const struct ag_http_opts *o,
+                       struct ag_http_req **out)
+{
+    return start(h, e, o, out);
 }
 
 void ag_http_cancel(struct ag_http_req *r)

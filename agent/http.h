@@ -19,6 +19,8 @@
 struct ag_http;
 struct ag_http_req;
 
+#include <sys/socket.h>
+
 struct ag_http_result {
     int err;            /* 0, AG_ECONNECT (could not connect, or the
                            connection failed before an answer), AG_ETIMEOUT,
@@ -31,12 +33,16 @@ struct ag_http_result {
     const char *body; /* the body when it was collected (no on_data, or a
                          status other than 2xx); else "" */
     size_t body_len;
+    const char *headers;  /* with want_headers: the final response's header
+                             lines, "name: value\r\n" each; else "" */
     double ms_first_byte; /* from start to the first response byte */
     double ms_total;
 };
 
 struct ag_http_opts {
     const char *url;
+    const char *method; /* NULL: GET, or POST when there is a body; "HEAD"
+                           asks for no body; others are sent as given */
     const struct curl_slist *headers; /* borrowed until on_done */
     const char *body;                 /* POST when not NULL; borrowed */
     size_t body_len;
@@ -50,6 +56,12 @@ struct ag_http_opts {
      * aborts the transfer; on_done then reports it as err. May be NULL:
      * then the body is collected. */
     int (*on_data)(void *ud, const char *p, size_t n);
+    /* Called with each address curl is about to connect to (after DNS,
+     * for every attempt); a negative return refuses it: the transfer then
+     * fails with AG_EPOLICY and why as its message. May be NULL. */
+    int (*check_addr)(void *ud, const struct sockaddr *sa, char *why,
+                      size_t whylen);
+    int want_headers; /* collect the response's header lines */
     /* Called once when the transfer ends, never from inside ag_http_start.
      * The result and what it points to are valid only during the call. */
     void (*on_done)(void *ud, const struct ag_http_result *res);
@@ -68,6 +80,14 @@ int ag_http_start(struct ag_http *h, const struct ag_http_opts *o,
 /* The response's Content-Type so far ("" before the headers arrive); for
  * on_data callbacks that must tell formats apart. */
 const char *ag_http_content_type(const struct ag_http_req *r);
+
+/* Runs a transfer the caller prepared on its own easy handle (another
+ * protocol: SMTP), on the same loop: the caller sets the URL and protocol
+ * options; o gives on_done, ud, connect_ms and total_ms (url, body and
+ * on_data are ignored; no first-byte or idle watchdog). The handle stays
+ * the caller's: clean it up in on_done or after ag_http_cancel. */
+int ag_http_start_easy(struct ag_http *h, CURL *e, const struct ag_http_opts *o,
+                       struct ag_http_req **out);
 
 /* Stops a request; its on_done is not called. */
 void ag_http_cancel(struct ag_http_req *r);

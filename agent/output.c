@@ -185,6 +185,24 @@ static void human(struct ag_out *o, const struct ag_event *ev)
         }
         fputc('\n', f);
         break;
+    case AG_EV_NET_REQUEST:
+        if (ev->verdict || o->verbosity > 0) {
+            fprintf(f, "          %s%s %s ", ev->ok ? C(o, DIM) : C(o, RED),
+                    ev->method ? ev->method : "?", ev->ok ? "" : "refused");
+            show(o, ev->url ? ev->url : "", ev->url ? strlen(ev->url) : 0, 200);
+            if (ev->ok)
+                fprintf(f, " · %ld · %zu bytes · %.1f ms", ev->status, ev->len,
+                        ev->ms);
+            else if (ev->verdict)
+                fprintf(f, ": %s", ev->verdict);
+            fprintf(f, "%s\n", C(o, RESET));
+        }
+        break;
+    case AG_EV_APPROVAL:
+        fprintf(f, "        %sapproval:%s %s %s (%s)\n",
+                ev->ok ? "" : C(o, RED), C(o, RESET), ev->tool,
+                ev->ok ? "approved" : "refused", ev->text ? ev->text : "");
+        break;
     case AG_EV_CONTEXT_CUT:
         fprintf(f, "        %scontext: %s (message %d, %zu -> %zu bytes)%s\n",
                 C(o, DIM), ev->text, ev->msg_index, ev->from, ev->to,
@@ -244,9 +262,9 @@ static void add_calls(cJSON *o, const struct ag_out *out,
 }
 
 static const char *const event_names[] = {
-    "run.start",    "llm.request", "llm.text", "llm.retry",
-    "llm.response", "tool.call",   "tool.log", "tool.result",
-    "context.cut",  "error",       "run.end"};
+    "run.start",   "llm.request", "llm.text",    "llm.retry",   "llm.response",
+    "tool.call",   "tool.log",    "tool.result", "net.request", "approval",
+    "context.cut", "error",       "run.end"};
 
 static void json_event(struct ag_out *o, const struct ag_event *ev)
 {
@@ -310,6 +328,31 @@ static void json_event(struct ag_out *o, const struct ag_event *ev)
             cJSON_AddStringToObject(j, "verdict", ev->verdict);
         cJSON_AddNumberToObject(j, "bytes", (double)ev->len);
         cJSON_AddNumberToObject(j, "ms", ev->ms);
+        break;
+    case AG_EV_NET_REQUEST:
+        if (ev->tool)
+            add_str(j, "tool", o, ev->tool, strlen(ev->tool));
+        if (ev->call_id)
+            add_str(j, "call_id", o, ev->call_id, strlen(ev->call_id));
+        cJSON_AddStringToObject(j, "method", ev->method ? ev->method : "");
+        add_str(j, "url", o, ev->url ? ev->url : "",
+                ev->url ? strlen(ev->url) : 0);
+        cJSON_AddBoolToObject(j, "ok", ev->ok);
+        cJSON_AddNumberToObject(j, "status", (double)ev->status);
+        cJSON_AddNumberToObject(j, "bytes", (double)ev->len);
+        cJSON_AddNumberToObject(j, "ms", ev->ms);
+        if (ev->verdict)
+            add_str(j, "refused", o, ev->verdict, strlen(ev->verdict));
+        break;
+    case AG_EV_APPROVAL:
+        add_str(j, "tool", o, ev->tool, strlen(ev->tool));
+        if (ev->call_id)
+            add_str(j, "call_id", o, ev->call_id, strlen(ev->call_id));
+        cJSON_AddBoolToObject(j, "approved", ev->ok);
+        if (ev->text)
+            cJSON_AddStringToObject(j, "by", ev->text);
+        if (ev->reason)
+            cJSON_AddStringToObject(j, "why", ev->reason);
         break;
     case AG_EV_CONTEXT_CUT:
         cJSON_AddStringToObject(j, "what", ev->text);

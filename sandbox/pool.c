@@ -522,23 +522,18 @@ static void on_worker_msg(struct ag_worker *w, const cJSON *msg)
     if (strcmp(type, "rpc") == 0 && job) {
         const char *op = ag_json_str(msg, "op");
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-        char reply[256];
         long id = (long)ag_json_num(msg, "id", 0);
         if (op && strcmp(op, "log") == 0) {
             if (job->log)
                 job->log(job, ag_json_str(params, "message")
                                   ? ag_json_str(params, "message")
                                   : "");
-            snprintf(reply, sizeof reply,
-                     "{\"type\":\"rpc.reply\",\"id\":%ld,\"value\":true}", id);
+            ag_pool_rpc_reply(p, job, id, "true", NULL);
+        } else if (op && job->rpc) {
+            job->rpc(job, id, op, params);
         } else {
-            snprintf(reply, sizeof reply,
-                     "{\"type\":\"rpc.reply\",\"id\":%ld,\"error\":"
-                     "\"operation not available\"}",
-                     id);
+            ag_pool_rpc_reply(p, job, id, NULL, "operation not available");
         }
-        if (worker_write(w, reply, strlen(reply)) < 0)
-            worker_fail(w, "protocol", "cannot write to tool worker");
         return;
     }
     if ((strcmp(type, "result") == 0 || strcmp(type, "error") == 0) && job &&
@@ -662,8 +657,9 @@ static int send_call(struct ag_worker *w, struct ag_job *job)
     if (!rc)
         rc = ag_buf_printf(&b,
                            "\",\"limits\":{\"memory\":%zu,\"instructions\":%ld,"
-                           "\"output\":%zu},\"args\":%s}",
+                           "\"output\":%zu},\"options\":%s,\"args\":%s}",
                            job->memory, job->instructions, job->max_output,
+                           job->options ? job->options : "{}",
                            args ? args : "{}");
     free(args);
     if (!rc)
@@ -838,6 +834,29 @@ cJSON *ag_sandbox_layers(void)
         cJSON_AddItemToArray(a, o);
     }
     return a;
+}
+
+void ag_pool_rpc_reply(struct ag_pool *p, struct ag_job *job, long id,
+                       const char *value_json, const char *error)
+{
+    struct ag_worker *w = job->worker;
+    struct ag_buf b;
+
+    AG_UNUSED(p);
+    if (!w || w->dead || w->job != job)
+        return;
+    ag_buf_init(&b, (size_t)UINT32_MAX);
+    ag_buf_printf(&b, "{\"type\":\"rpc.reply\",\"id\":%ld,", id);
+    if (error) {
+        ag_buf_adds(&b, "\"error\":\"");
+        ag_buf_add_json_str(&b, error, strlen(error));
+        ag_buf_adds(&b, "\"}");
+    } else {
+        ag_buf_printf(&b, "\"value\":%s}", value_json ? value_json : "null");
+    }
+    if (worker_write(w, b.data, b.len) < 0)
+        worker_fail(w, "protocol", "cannot write to tool worker");
+    ag_buf_free(&b);
 }
 
 int ag_pool_job_pid(const struct ag_job *job)

@@ -47,6 +47,12 @@ struct ag_job {
     size_t max_output; /* result size cap in bytes; 0: 1 MiB */
     void (*done)(struct ag_job *job, const struct ag_job_result *res);
     void (*log)(struct ag_job *job, const char *message); /* may be NULL */
+    /* A request the tool made of the outside world (op "http", "smtp"):
+     * answer it, now or later, with ag_pool_rpc_reply. NULL: refused. */
+    void (*rpc)(struct ag_job *job, long id, const char *op,
+                const cJSON *params);
+    const char *options; /* JSON object text the tool sees as ctx.options,
+                            or NULL */
     void *data;
 
     /* private to the pool */
@@ -67,6 +73,11 @@ int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
 /* Queues a call. Returns 0 (done will be called) or a negative code (it
  * will not). */
 int ag_pool_submit(struct ag_pool *p, struct ag_job *job);
+
+/* Answers a job's rpc: value_json (JSON text) or error. Does nothing when
+ * the job is no longer running (it was cancelled or its worker died). */
+void ag_pool_rpc_reply(struct ag_pool *p, struct ag_job *job, long id,
+                       const char *value_json, const char *error);
 
 /* Abandons a queued or running call: done is called with "cancelled"; a
  * worker running it is killed and replaced. */

@@ -218,11 +218,36 @@ static long rpc_seq;
 
 /* log(...) inside a tool: sends the message to the agent (which may show it
  * at debug level) and waits for the acknowledgement. */
+/* Sends an rpc to the agent and waits for its reply. Takes params. Returns
+ * the reply (the caller frees it). The worker ends if the agent went away
+ * or broke the protocol: there is nothing else it could do. */
+static cJSON *rpc(const char *op, cJSON *params)
+{
+    cJSON *msg = cJSON_CreateObject(), *reply = NULL;
+    long id = ++rpc_seq;
+    int rc;
+
+    cJSON_AddStringToObject(msg, "type", "rpc");
+    cJSON_AddNumberToObject(msg, "id", (double)id);
+    cJSON_AddStringToObject(msg, "op", op);
+    cJSON_AddItemToObject(msg, "params", params);
+    rc = ag_ipc_send(worker_fd, msg);
+    cJSON_Delete(msg);
+    if (rc == 0)
+        rc = ag_ipc_recv(worker_fd, AG_IPC_MAX_FRAME, &reply);
+    if (rc <= 0 || strcmp(ag_ipc_type(reply), "rpc.reply") != 0 ||
+        (long)ag_json_num(reply, "id", -1) != id)
+        _exit(4);
+    return reply;
+}
+
+/* log(...) inside a tool: sends the message to the agent (which may show it
+ * at debug level) and waits for the acknowledgement. */
 static int l_log(lua_State *L)
 {
     luaL_Buffer b;
-    cJSON *msg, *params, *reply = NULL;
-    int n = lua_gettop(L), rc;
+    cJSON *params;
+    int n = lua_gettop(L);
 
     luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
@@ -232,20 +257,99 @@ static int l_log(lua_State *L)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "type", "rpc");
-    cJSON_AddNumberToObject(msg, "id", (double)++rpc_seq);
-    cJSON_AddStringToObject(msg, "op", "log");
-    params = cJSON_AddObjectToObject(msg, "params");
+    params = cJSON_CreateObject();
     cJSON_AddStringToObject(params, "message", lua_tostring(L, -1));
-    rc = ag_ipc_send(worker_fd, msg);
-    cJSON_Delete(msg);
-    if (rc == 0)
-        rc = ag_ipc_recv(worker_fd, AG_IPC_MAX_FRAME, &reply);
-    if (rc <= 0)
-        _exit(4); /* the agent went away or broke the protocol */
-    cJSON_Delete(reply);
+    cJSON_Delete(rpc("log", params));
     return 0;
+}
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Pushes the reply's value (a body sent as base64 decoded back into
+ * "body"), or nil and the error. */
+static int push_reply(lua_State *L, cJSON *reply)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(reply, "value");
+    const char *b64;
+
+    if (!v || cJSON_IsNull(v)) {
+        const char *e = ag_json_str(reply, "error");
+        lua_pushnil(L);
+        lua_pushstring(L, e ? e : "the request failed");
+        cJSON_Delete(reply);
+        return 2;
+    }
+    ag_json_push(L, v);
+    if ((b64 = ag_json_str(v, "body_base64"))) {
+        luaL_Buffer b;
+        unsigned acc = 0;
+        int bits = 0;
+        luaL_buffinit(L, &b);
+        for (const char *p = b64; *p; p++) {
+            int x = b64val((unsigned char)*p);
+            if (x < 0)
+                continue;
+            acc = (acc << 6) | (unsigned)x;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                luaL_addchar(&b, (char)((acc >> bits) & 0xFF));
+            }
+        }
+        luaL_pushresult(&b);
+        lua_setfield(L, -2, "body");
+        lua_pushnil(L);
+        lua_setfield(L, -2, "body_base64");
+    }
+    cJSON_Delete(reply);
+    return 1;
+}
+
+/* http.request{...} and smtp.send{...}: the broker (agent/broker.h). */
+static int broker_call(lua_State *L, const char *op)
+{
+    char err[300];
+    cJSON *params;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (ag_json_from_lua(L, 1, &params, err, sizeof err) < 0 ||
+        !cJSON_IsObject(params)) {
+        cJSON_Delete(params);
+        return luaL_error(L, "%s: %s", op,
+                          params ? "expects a table of named fields" : err);
+    }
+    return push_reply(L, rpc(op, params));
+}
+
+static int l_http_request(lua_State *L)
+{
+    return broker_call(L, "http");
+}
+
+static int l_smtp_send(lua_State *L)
+{
+    return broker_call(L, "smtp");
+}
+
+static void open_broker(lua_State *L)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_http_request);
+    lua_setfield(L, -2, "request");
+    lua_setglobal(L, "http");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_smtp_send);
+    lua_setfield(L, -2, "send");
+    lua_setglobal(L, "smtp");
 }
 
 static void send_error(int fd, double id, const char *message,
@@ -279,6 +383,7 @@ struct call_ctx {
     size_t len;
     int binary;
     const cJSON *args;
+    const cJSON *options;
     double id;
 };
 
@@ -319,6 +424,11 @@ static int run_call(lua_State *L)
     }
     lua_pushinteger(L, (lua_Integer)cc->id);
     lua_setfield(L, -2, "call_id");
+    if (cJSON_IsObject(cc->options))
+        ag_json_push(L, cc->options);
+    else
+        lua_newtable(L);
+    lua_setfield(L, -2, "options");
     lua_call(L, 2, 2);
     return 2;
 }
@@ -346,6 +456,7 @@ static void handle_call(int fd, const cJSON *msg,
     cc.tool = ag_json_str(msg, "tool");
     cc.fn = ag_json_str(msg, "fn");
     cc.args = cJSON_GetObjectItemCaseSensitive(msg, "args");
+    cc.options = cJSON_GetObjectItemCaseSensitive(msg, "options");
     if (!cc.tool) {
         send_error(fd, cc.id, "call without a tool name", NULL);
         return;
@@ -377,6 +488,7 @@ static void handle_call(int fd, const cJSON *msg,
     lua_setglobal(L, "log");
     lua_pushcfunction(L, l_log);
     lua_setglobal(L, "print");
+    open_broker(L);
 
     lua_pushcfunction(L, run_call);
     lua_pushlightuserdata(L, &cc);

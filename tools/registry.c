@@ -182,10 +182,36 @@ static struct ag_tool *add_tool(struct ag_registry *r)
     return &r->tools[r->ntools++];
 }
 
+/* Reads the descriptor's policy table as JSON and checks the network
+ * part of it, narrowed by the task's options, once for the whole file. */
+static int net_policy(lua_State *L, int idx, const char *family,
+                      const cJSON *opts, cJSON **out, char *err, size_t errlen)
+{
+    struct ag_tool_net probe;
+    char jerr[300], perr[400];
+    int rc;
+
+    *out = NULL;
+    lua_getfield(L, idx, "policy");
+    if (lua_istable(L, -1) &&
+        ag_json_from_lua(L, -1, out, jerr, sizeof jerr) < 0) {
+        snprintf(err, errlen, "tool %s: policy: %s", family, jerr);
+        lua_pop(L, 1);
+        return AG_ETASK;
+    }
+    lua_pop(L, 1);
+    rc = ag_broker_policy(*out, opts, &probe, perr, sizeof perr);
+    ag_broker_policy_free(&probe);
+    if (rc < 0)
+        snprintf(err, errlen, "tool %s: %s", family, perr);
+    return rc;
+}
+
 static int load_file(struct ag_registry *r, const char *family,
                      const char *path, const cJSON *opts, char *err,
                      size_t errlen)
 {
+    cJSON *policy_json = NULL;
     struct ag_lua_limits lim = {64u << 20, 50000000L};
     struct ag_lua_alloc alloc = {0};
     struct ag_tool_policy pol;
@@ -218,6 +244,9 @@ static int load_file(struct ag_registry *r, const char *family,
     if (read_policy(L, lua_gettop(L), &pol, path, err, errlen) < 0)
         goto fail;
     narrow(&pol, opts);
+    if (net_policy(L, lua_gettop(L), family, opts, &policy_json, err, errlen) <
+        0)
+        goto fail;
     lua_getfield(L, -1, "functions");
     if (lua_istable(L, -1)) {
         /* a family: one tool per function, in name order for a stable list */
@@ -262,6 +291,7 @@ static int load_file(struct ag_registry *r, const char *family,
             ag_sha256_hex(src, n, t->sha256);
             t->policy = pol;
             t->opts = opts ? cJSON_Duplicate(opts, 1) : NULL;
+            ag_broker_policy(policy_json, opts, &t->net, err, errlen);
             if (read_callable(L, t, where, err, errlen) < 0) {
                 cJSON_Delete(names);
                 goto fail;
@@ -287,14 +317,17 @@ static int load_file(struct ag_registry *r, const char *family,
         ag_sha256_hex(src, n, t->sha256);
         t->policy = pol;
         t->opts = opts ? cJSON_Duplicate(opts, 1) : NULL;
+        ag_broker_policy(policy_json, opts, &t->net, err, errlen);
         if (read_callable(L, t, path, err, errlen) < 0)
             goto fail;
     }
     cJSON_AddItemToObject(r->sources, family, cJSON_CreateString(src));
+    cJSON_Delete(policy_json);
     free(src);
     lua_close(L);
     return 0;
 fail:
+    cJSON_Delete(policy_json);
     free(src);
     lua_close(L);
     return AG_ETASK;
@@ -380,6 +413,7 @@ void ag_registry_free(struct ag_registry *r)
         free(t->schema_text);
         free(t->path);
         cJSON_Delete(t->opts);
+        ag_broker_policy_free(&t->net);
     }
     free(r->tools);
     free(r->defs);

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "broker.h"
 #include "llm.h"
 #include "task.h"
 
@@ -37,6 +38,7 @@ struct ag_tool {
     char sha256[65];   /* of the file's contents (the descriptor's hash) */
     struct ag_tool_policy policy;
     cJSON *opts; /* the task's options for it, or NULL; borrowed copy */
+    struct ag_tool_net net; /* what it may reach (broker.h); its options */
 };
 
 struct ag_registry {
