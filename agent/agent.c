@@ -35,6 +35,8 @@ struct ag_tool_run {
     int ok;
     int finished;
     int approving;               /* waiting for a yes or no */
+    const char *why;             /* why it needs one */
+    const char *args_text;       /* borrowed from the assistant message */
     struct ag_broker_ctx broker; /* its requests to the outside world */
     long rpc_id;                 /* the one in flight */
 };
@@ -47,6 +49,7 @@ struct ag_tool_run {
 #define UNTRUSTED_CLOSE "\n<<end of untrusted content>>"
 
 static void plan(struct ag_agent *a);
+static void settle(struct ag_agent *a);
 
 const char *ag_state_name(enum ag_state s)
 {
@@ -92,6 +95,10 @@ void ag_agent_cfg_from_task(struct ag_agent_cfg *cfg, const struct ag_task *t,
     cfg->llm.retry_total_ms = (long)(t->net.total * 1000);
     cfg->reg = reg;
     cfg->limits = t->limits;
+    cfg->approve = t->approve;
+    cfg->napprove = t->napprove;
+    cfg->approve_tainted = t->approve_tainted;
+    cfg->napprove_tainted = t->napprove_tainted;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -142,6 +149,8 @@ static void finish(struct ag_agent *a, enum ag_outcome outcome,
         ag_llm_cancel(a->llm);
         a->llm = NULL;
     }
+    if (a->rt->approve_cancel)
+        a->rt->approve_cancel(a->rt->approve_ud, a);
     /* Cancelled jobs call back into tool_done, which sees the end state. */
     for (int i = 0; i < a->nruns; i++) {
         ag_broker_cancel(&a->runs[i].broker);
@@ -256,10 +265,10 @@ static void tool_done(struct ag_job *job, const struct ag_job_result *res)
     struct ag_tool_run *r = (struct ag_tool_run *)job;
     struct ag_agent *a = r->a;
 
-    a->pending--;
     /* a worker stopped in the middle of a request leaves it in flight */
     ag_broker_cancel(&r->broker);
     if (a->state != AG_ACT) {
+        a->pending--;
         r->finished = 1;
         return; /* the run ended while the tool ran */
     }
@@ -280,8 +289,7 @@ static void tool_done(struct ag_job *job, const struct ag_job_result *res)
         run_finished(r, 0, msg, res->verdict, res->ms);
         free(msg);
     }
-    if (a->pending == 0)
-        observe(a);
+    settle(a);
 }
 
 static void on_broker_done(void *ud, const char *value, const char *error)
@@ -414,6 +422,100 @@ static int loop_guard(struct ag_agent *a, const struct ag_toolcall *c,
     return 0;
 }
 
+/* Sends a checked (and, where needed, approved) call on its way: to the
+ * recorded results when replaying, else to the sandbox. */
+static void dispatch(struct ag_agent *a, struct ag_tool_run *r)
+{
+    r->job.tool = r->tool->family;
+    r->job.fn = r->tool->fn;
+    r->job.args = r->args;
+    r->job.timeout = r->tool->policy.timeout;
+    r->job.memory = r->tool->policy.memory;
+    r->job.instructions = r->tool->policy.instructions;
+    r->job.max_output = r->tool->policy.max_output;
+    r->job.done = tool_done;
+    r->job.log = tool_log;
+    r->job.rpc = tool_rpc;
+    r->job.options = r->tool->net.options;
+    if (a->rt->recorded) {
+        char *result = NULL;
+        int ok = 0;
+        if (a->rt->recorded(a->rt->recorded_ud, a, r->call_id, r->call_name,
+                            &result, &ok) < 0) {
+            run_finished(r, 0, "error: the log holds no result for this call",
+                         "replay", 0);
+        } else {
+            run_finished(r, ok, result, NULL, 0);
+            free(result);
+        }
+        return;
+    }
+    if (!a->rt->pool || ag_pool_submit(a->rt->pool, &r->job) < 0) {
+        run_finished(r, 0, "error: sandbox: the tool sandbox is not available",
+                     "crash", 0);
+        return;
+    }
+    a->pending++;
+}
+
+/* One piece of the step is settled; the last one observes. */
+static void settle(struct ag_agent *a)
+{
+    if (--a->pending == 0 && a->state == AG_ACT)
+        observe(a);
+}
+
+static int listed(char *const *names, int n, const struct ag_tool *t)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], t->qualname) == 0 ||
+            strcmp(names[i], t->family) == 0 || strcmp(names[i], "*") == 0)
+            return 1;
+    return 0;
+}
+
+/* Why this call needs a yes first, or NULL. */
+static const char *needs_approval(const struct ag_agent *a,
+                                  const struct ag_tool *t)
+{
+    const struct ag_agent_cfg *c = a->cfg;
+
+    if (listed(c->approve, c->napprove, t))
+        return "the task asks for approval of this tool";
+    if (a->tainted && listed(c->approve_tainted, c->napprove_tainted, t))
+        return "content from the network was read earlier in this run";
+    return NULL;
+}
+
+static void approved(struct ag_agent *a, void *token, int yes, const char *by)
+{
+    struct ag_tool_run *r = token;
+    struct ag_event ev;
+
+    r->approving = 0;
+    if (a->state != AG_ACT)
+        return; /* the run ended while the question was open */
+    memset(&ev, 0, sizeof ev);
+    ev.type = AG_EV_APPROVAL;
+    ev.tool = r->tool->qualname;
+    ev.call_id = r->call_id;
+    ev.args = r->args_text;
+    ev.ok = yes;
+    ev.text = by;
+    ev.reason = r->why;
+    emit(a, &ev);
+    if (yes) {
+        dispatch(a, r);
+    } else {
+        char *m = ag_xasprintf("error: the call was not approved (%s); do "
+                               "not try it again, and tell the user",
+                               by);
+        run_finished(r, 0, m, "refused", 0);
+        free(m);
+    }
+    settle(a);
+}
+
 static void act(struct ag_agent *a, const struct ag_msg *m)
 {
     int n = m->ncalls;
@@ -421,7 +523,7 @@ static void act(struct ag_agent *a, const struct ag_msg *m)
     a->state = AG_ACT;
     a->runs = ag_xcalloc((size_t)n, sizeof *a->runs);
     a->nruns = n;
-    a->pending = 0;
+    a->pending = 1; /* held while the calls are sent, so none observes */
     for (int i = 0; i < n; i++) {
         struct ag_tool_run *r = &a->runs[i];
         const struct ag_toolcall *c = &m->calls[i];
@@ -430,6 +532,7 @@ static void act(struct ag_agent *a, const struct ag_msg *m)
         r->a = a;
         r->call_id = c->id;
         r->call_name = c->name;
+        r->args_text = c->args;
         memset(&ev, 0, sizeof ev);
         ev.type = AG_EV_TOOL_CALL;
         ev.tool = c->name;
@@ -443,43 +546,22 @@ static void act(struct ag_agent *a, const struct ag_msg *m)
         }
         if (loop_guard(a, c, r->args))
             return;
-        r->job.tool = r->tool->family;
-        r->job.fn = r->tool->fn;
-        r->job.args = r->args;
-        r->job.timeout = r->tool->policy.timeout;
-        r->job.memory = r->tool->policy.memory;
-        r->job.instructions = r->tool->policy.instructions;
-        r->job.max_output = r->tool->policy.max_output;
-        r->job.done = tool_done;
-        r->job.log = tool_log;
-        r->job.rpc = tool_rpc;
-        r->job.options = r->tool->net.options;
-        if (a->rt->recorded) {
-            char *result = NULL;
-            int ok = 0;
-            if (a->rt->recorded(a->rt->recorded_ud, a, c->id, c->name, &result,
-                                &ok) < 0) {
-                run_finished(r, 0,
-                             "error: the log holds no result for this "
-                             "call",
-                             "replay", 0);
-            } else {
-                run_finished(r, ok, result, NULL, 0);
-                free(result);
+        if ((r->why = needs_approval(a, r->tool))) {
+            r->approving = 1;
+            a->pending++;
+            if (!a->rt->approve) {
+                approved(a, r, 0, "no one to ask");
+                continue;
             }
+            a->rt->approve(a->rt->approve_ud, a, r->tool->qualname, c->args,
+                           r->why, approved, r);
+            if (a->state != AG_ACT)
+                return;
             continue;
         }
-        if (!a->rt->pool || ag_pool_submit(a->rt->pool, &r->job) < 0) {
-            run_finished(r, 0,
-                         "error: sandbox: the tool sandbox is not "
-                         "available",
-                         "crash", 0);
-            continue;
-        }
-        a->pending++;
+        dispatch(a, r);
     }
-    if (a->pending == 0 && a->state == AG_ACT)
-        observe(a);
+    settle(a);
 }
 
 /* ---- the model's reply ------------------------------------------------- */

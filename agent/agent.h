@@ -116,6 +116,17 @@ typedef int (*ag_recorded_fn)(void *ud, struct ag_agent *a, const char *call_id,
 typedef int (*ag_barrier_fn)(void *ud, struct ag_agent *a,
                              void (*resume)(struct ag_agent *a));
 
+/* Asks whether a call may run: tool (qualified name), its arguments and
+ * why it needs a yes. The asker answers by calling done(a, token, yes, by)
+ * exactly once, now or later (by says who decided: "--approve=yes", "the
+ * user", "no terminal to ask on"), unless approve_cancel(ud, a) comes
+ * first, when the run ends. */
+typedef void (*ag_approve_done)(struct ag_agent *a, void *token, int yes,
+                                const char *by);
+typedef void (*ag_approve_fn)(void *ud, struct ag_agent *a, const char *tool,
+                              const char *args, const char *why,
+                              ag_approve_done done, void *token);
+
 struct ag_rt {
     uv_loop_t *loop;
     struct ag_http *http;
@@ -130,6 +141,9 @@ struct ag_rt {
     void *barrier_ud;
     ag_recorded_fn recorded; /* NULL: tools run for real */
     void *recorded_ud;
+    ag_approve_fn approve; /* NULL: calls that need a yes are refused */
+    void (*approve_cancel)(void *ud, struct ag_agent *a);
+    void *approve_ud;
 };
 
 /* Prepares a runtime on loop. tool_sources ({"name": "<lua>"}) starts the
@@ -162,6 +176,10 @@ struct ag_agent_cfg {
     struct ag_llm_cfg llm;
     const struct ag_registry *reg; /* may be NULL: no tools */
     struct ag_task_limits limits;
+    char *const *approve; /* tools or tool.functions that need a yes */
+    int napprove;
+    char *const *approve_tainted; /* ... once the run read network content */
+    int napprove_tainted;
 };
 
 /* Fills cfg from a loaded task: model table lookups (price, context),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "approve.h"
 #include "session.h"
 
 static void usage(FILE *f)
@@ -34,6 +35,9 @@ static void usage(FILE *f)
             "                         arguments and results in the log\n"
             "  --audit-fsync POLICY   step (default: before each model "
             "call), always, never\n"
+            "  --approve yes|no|ask   the answer for calls the task wants "
+            "approved (default:\n"
+            "                         ask on a terminal, else no)\n"
             "  --max-steps N          stop after N model replies (overrides "
             "limits.steps)\n"
             "  --no-stream            ask for whole replies instead of "
@@ -79,6 +83,7 @@ static int run_main(int argc, char **argv)
         {"audit", required_argument, NULL, 'a'},
         {"audit-content", required_argument, NULL, 'C'},
         {"audit-fsync", required_argument, NULL, 'F'},
+        {"approve", required_argument, NULL, 'A'},
         {"max-steps", required_argument, NULL, 's'},
         {"workers", required_argument, NULL, 'w'},
         {"no-stream", no_argument, NULL, 'S'},
@@ -124,6 +129,18 @@ static int run_main(int argc, char **argv)
                 return AG_EXIT_USAGE;
             }
             break;
+        case 'A': {
+            enum ag_approve_mode m;
+            if (ag_approve_parse(optarg, &m) < 0) {
+                fprintf(stderr,
+                        "agent run: --approve must be yes, no or ask (got "
+                        "\"%s\")\n",
+                        optarg);
+                return AG_EXIT_USAGE;
+            }
+            o.approve = m;
+            break;
+        }
         case 's':
             if (parse_positive(optarg, &o.max_steps) < 0) {
                 fprintf(stderr,

@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "approve.h"
 #include "replay.h"
 #include "session.h"
 
@@ -88,6 +89,7 @@ int ag_session_run(const struct ag_session_opts *o,
     struct run run;
     char *label = NULL;
     int status, stand_in;
+    struct ag_asker *asker = NULL;
 
     if (res)
         memset(res, 0, sizeof *res);
@@ -214,6 +216,8 @@ int ag_session_run(const struct ag_session_opts *o,
         rt.recorded = ag_replay_tool;
         rt.recorded_ud = o->replay;
     }
+    asker = ag_asker_new(run.loop, (enum ag_approve_mode)o->approve, &redact);
+    ag_asker_attach(asker, &rt);
     if (o->extra_sink) {
         ag_rt_add_sink(&rt, o->extra_sink, o->extra_ud, 0);
         rt.want_hash = 1;
@@ -258,6 +262,8 @@ int ag_session_run(const struct ag_session_opts *o,
         res->reason = run.agent.reason ? ag_xstrdup(run.agent.reason) : NULL;
     }
     ag_agent_free(&run.agent);
+    ag_asker_close(asker);
+    asker = NULL;
     ag_out_free(&out);
     uv_run(run.loop, UV_RUN_DEFAULT); /* let the last handles close */
     if (sink.log && ag_audit_close(sink.log) < 0 && status == AG_EXIT_OK)

@@ -21,6 +21,7 @@ struct ag_session_opts {
     int json;
     int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
     int no_answer;          /* do not print the answer on stdout */
+    int approve;            /* enum ag_approve_mode (approve.h) */
     const char *audit_path; /* NULL: no audit log */
     struct ag_audit_cfg audit;
     const char *audit_content; /* its label ("full", "hash", ...) */

@@ -36,9 +36,9 @@
 #define DEFAULT_MODEL "gpt-4o-mini"
 
 /* The fields each table may hold, in the order they are checked. */
-static const char *const top_fields[] = {"name",    "goal",    "system",
-                                         "model",   "tools",   "limits",
-                                         "approve", "secrets", NULL};
+static const char *const top_fields[] = {
+    "name",   "goal",    "system",          "model",   "tools",
+    "limits", "approve", "approve_tainted", "secrets", NULL};
 static const char *const model_fields[] = {
     "provider", "name",       "file",        "base_url", "api_key",
     "stream",   "max_tokens", "temperature", "context",  "price",
@@ -675,7 +675,7 @@ static int parse_strlist(struct ag__task_loader *ld, int top, const char *name,
     for (i = 1; i <= n; i++) {
         snprintf(item, sizeof item, "%s[%lld]", name, (long long)i);
         lua_rawgeti(L, tl, i);
-        if (strcmp(name, "approve") == 0)
+        if (strncmp(name, "approve", 7) == 0)
             rc = check_approve(ld, -1, item);
         else if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0 ||
                  strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1))
@@ -741,6 +741,8 @@ int ag__task_check_table(lua_State *L)
         (rc = parse_model(ld, 2)) < 0 || (rc = parse_tools(ld, 2)) < 0 ||
         (rc = parse_limits(ld, 2)) < 0 ||
         (rc = parse_strlist(ld, 2, "approve", &t->approve, &t->napprove)) < 0 ||
+        (rc = parse_strlist(ld, 2, "approve_tainted", &t->approve_tainted,
+                            &t->napprove_tainted)) < 0 ||
         (rc = parse_strlist(ld, 2, "secrets", &t->secrets, &t->nsecrets)) < 0)
         goto out;
     rc = 0;

@@ -395,6 +395,9 @@ void ag_task_free(struct ag_task *t)
     for (i = 0; i < t->napprove; i++)
         free(t->approve[i]);
     free(t->approve);
+    for (i = 0; i < t->napprove_tainted; i++)
+        free(t->approve_tainted[i]);
+    free(t->approve_tainted);
     for (i = 0; i < t->nsecrets; i++)
         free(t->secrets[i]);
     free(t->secrets);

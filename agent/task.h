@@ -21,6 +21,7 @@
  *     limits = { steps = 20, tokens = 50000, seconds = 120, cost = 0.5,
  *                repeat_calls = 3 },
  *     approve = { "booking.book_reservation" },
+ *     approve_tainted = { "email" },          -- after reading the web
  *     secrets = { "..." },                   -- values to redact everywhere
  *   }
  */
@@ -80,6 +81,9 @@ struct ag_task {
     int ntools;
     char **approve; /* "tool" or "tool.function" */
     int napprove;
+    char **approve_tainted; /* the same, once content from the network was
+                               read in the run */
+    int napprove_tainted;
     char **secrets;
     int nsecrets;
 
