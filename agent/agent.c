@@ -433,6 +433,7 @@ static void dispatch(struct ag_agent *a, struct ag_tool_run *r)
     r->job.memory = r->tool->policy.memory;
     r->job.instructions = r->tool->policy.instructions;
     r->job.max_output = r->tool->policy.max_output;
+    r->job.fresh = r->tool->policy.fresh;
     r->job.done = tool_done;
     r->job.log = tool_log;
     r->job.rpc = tool_rpc;

@@ -296,7 +296,7 @@ static int private_option(const char *k)
         "allow_hosts",    "allow_private", "max_response", "max_requests",
         "relay",          "from",          "username",     "password",
         "allow_domains",  "timeout",       "memory",       "output",
-        "max_recipients", "instructions"};
+        "max_recipients", "instructions",  "isolation"};
 
     for (size_t i = 0; i < AG_ARRAY_SIZE(keys); i++)
         if (strcmp(k, keys[i]) == 0)

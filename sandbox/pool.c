@@ -43,6 +43,7 @@ struct ag_worker {
     struct ag_ipc_reader rd;
     struct ag_job *job;
     int dead;    /* takes no more calls; being closed */
+    int oneshot; /* forked for one call (isolation "process"), then ended */
     int eof;     /* the socket closed while a job was running */
     int handles; /* open libuv handles */
 };
@@ -88,7 +89,7 @@ struct ag_pool {
 
 static char scratch[65536]; /* read buffer; consumed inside read callbacks */
 
-static void spawn_worker(struct ag_pool *p);
+static struct ag_worker *spawn_worker(struct ag_pool *p, int oneshot);
 static void dispatch(struct ag_pool *p);
 static void worker_fail(struct ag_worker *w, const char *verdict,
                         const char *message);
@@ -402,7 +403,7 @@ static int zygote_start(struct ag_pool *p)
     uv_poll_start(&p->zpoll, UV_READABLE, on_zpoll);
     zsend(p, p->tools_msg, -1);
     for (int i = 0; i < p->warm; i++)
-        spawn_worker(p);
+        spawn_worker(p, 0);
     return 0;
 }
 
@@ -427,9 +428,21 @@ static void worker_unlink(struct ag_worker *w)
     for (struct ag_worker **pp = &p->workers; *pp; pp = &(*pp)->next)
         if (*pp == w) {
             *pp = w->next;
-            p->nworkers--;
+            if (!w->oneshot)
+                p->nworkers--;
             return;
         }
+}
+
+/* Ends a one-call worker after its call: closing its socket ends it (it
+ * exits at end of input); no replacement is spawned. */
+static void retire(struct ag_worker *w)
+{
+    w->dead = 1;
+    worker_unlink(w);
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->pipe, on_worker_handle_closed);
+    uv_close((uv_handle_t *)&w->timer, on_worker_handle_closed);
 }
 
 /* Ends a worker for good; fails its job (if any) with message. */
@@ -463,8 +476,8 @@ static void worker_fail(struct ag_worker *w, const char *verdict,
         return;
     }
     if (!p->closing && p->zalive) {
-        if (p->nworkers < p->warm)
-            spawn_worker(p);
+        if (!w->oneshot && p->nworkers < p->warm)
+            spawn_worker(p, 0);
         dispatch(p);
     }
 }
@@ -555,6 +568,8 @@ static void on_worker_msg(struct ag_worker *w, const cJSON *msg)
         uv_timer_stop(&w->timer);
         w->job = NULL;
         p->failstreak = 0;
+        if (w->oneshot)
+            retire(w);
         finish(job, &r);
         free(value);
         if (!p->closing)
@@ -606,17 +621,17 @@ static void on_worker_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                         : "tool worker sent a malformed message; it was ended");
 }
 
-static void spawn_worker(struct ag_pool *p)
+static struct ag_worker *spawn_worker(struct ag_pool *p, int oneshot)
 {
     struct ag_worker *w;
     char msg[64];
     int sv[2];
 
     if (!p->zalive || p->closing)
-        return;
+        return NULL;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         ag_error("tool sandbox: socketpair: %s", strerror(errno));
-        return;
+        return NULL;
     }
     w = ag_xcalloc(1, sizeof *w);
     w->pool = p;
@@ -628,13 +643,16 @@ static void spawn_worker(struct ag_pool *p)
     w->pipe.data = w->timer.data = w;
     w->handles = 2;
     p->refs++;
+    w->oneshot = oneshot;
     w->next = p->workers;
     p->workers = w;
-    p->nworkers++;
+    if (!oneshot)
+        p->nworkers++;
     p->st.spawned++;
     uv_read_start((uv_stream_t *)&w->pipe, alloc_cb, on_worker_read);
     snprintf(msg, sizeof msg, "{\"type\":\"spawn\",\"worker\":%d}", w->id);
     zsend(p, msg, sv[1]); /* zsend closes sv[1] once passed */
+    return w;
 }
 
 static int send_call(struct ag_worker *w, struct ag_job *job)
@@ -674,13 +692,18 @@ static void dispatch(struct ag_pool *p)
         struct ag_worker *w;
         struct ag_job *job;
 
-        for (w = p->workers; w; w = w->next)
-            if (!w->dead && !w->job)
-                break;
-        if (!w) {
-            if (p->zalive && p->nworkers < p->warm)
-                spawn_worker(p);
-            return;
+        if (p->q_head->fresh) {
+            if (!(w = spawn_worker(p, 1)))
+                return;
+        } else {
+            for (w = p->workers; w; w = w->next)
+                if (!w->dead && !w->job && !w->oneshot)
+                    break;
+            if (!w) {
+                if (p->zalive && p->nworkers < p->warm)
+                    spawn_worker(p, 0);
+                return;
+            }
         }
         job = queue_pop(p);
         job->worker = w;

@@ -45,6 +45,7 @@ struct ag_job {
     size_t memory;     /* Lua heap cap in bytes; 0: 64 MiB */
     long instructions; /* VM instruction cap; 0: none */
     size_t max_output; /* result size cap in bytes; 0: 1 MiB */
+    int fresh; /* isolation "process": a worker forked for this call alone */
     void (*done)(struct ag_job *job, const struct ag_job_result *res);
     void (*log)(struct ag_job *job, const char *message); /* may be NULL */
     /* A request the tool made of the outside world (op "http", "smtp"):

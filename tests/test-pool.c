@@ -220,6 +220,32 @@ int main(int argc, char **argv)
     is_str(c.message, "unknown tool \"nosuch\"", "unknown tool");
     call_free(&c);
 
+    /* isolation "process": each call gets a worker of its own */
+    {
+        struct call f1, f2;
+        int pid1, pid2;
+        call_init(&f1, "counter", NULL);
+        f1.job.fresh = 1;
+        pending++;
+        ag_pool_submit(p, &f1.job);
+        call_init(&f2, "counter", NULL);
+        f2.job.fresh = 1;
+        pending++;
+        ag_pool_submit(p, &f2.job);
+        ag_pool_stats(p, &st);
+        pid1 = st.spawned;
+        while (pending > 0)
+            uv_run(loop, UV_RUN_ONCE);
+        ag_pool_stats(p, &st);
+        pid2 = st.spawned;
+        ok(f1.ok && f2.ok, "fresh-process calls succeed");
+        is_str(f2.value, "1", "a fresh process sees a fresh state");
+        is_int(pid1, pid2, "the two calls' workers were forked at submit");
+        is_int(st.alive, 2, "one-call workers are not kept");
+        call_free(&f1);
+        call_free(&f2);
+    }
+
     /* many calls at once through two workers */
     for (int i = 0; i < 40; i++) {
         char args[32];

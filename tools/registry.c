@@ -78,6 +78,7 @@ static int read_policy(lua_State *L, int idx, struct ag_tool_policy *p,
     p->memory = DEFAULT_MEMORY;
     p->instructions = DEFAULT_INSTRUCTIONS;
     p->max_output = DEFAULT_OUTPUT;
+    p->fresh = 0;
     lua_getfield(L, idx, "policy");
     if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
@@ -87,10 +88,25 @@ static int read_policy(lua_State *L, int idx, struct ag_tool_policy *p,
                                           (double)p->instructions, &bad);
         p->max_output =
             (size_t)num_field(L, t, "output", (double)p->max_output, &bad);
+        lua_getfield(L, t, "isolation");
+        if (lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "process") == 0)
+            p->fresh = 1;
+        else if (!lua_isnil(L, -1) &&
+                 !(lua_isstring(L, -1) &&
+                   strcmp(lua_tostring(L, -1), "state") == 0))
+            bad = 2;
+        lua_pop(L, 1);
     } else if (!lua_isnil(L, -1)) {
         bad = 1;
     }
     lua_pop(L, 1);
+    if (bad == 2) {
+        snprintf(err, errlen,
+                 "%s: policy.isolation must be \"state\" (a fresh Lua state "
+                 "per call, the default) or \"process\" (a fresh worker)",
+                 where);
+        return AG_ETASK;
+    }
     if (bad) {
         snprintf(err, errlen,
                  "%s: policy must be a table of positive numbers (timeout, "
@@ -110,6 +126,9 @@ static void narrow(struct ag_tool_policy *p, const cJSON *opts)
         p->timeout = v;
     if ((v = ag_json_num(opts, "memory", 0)) > 0 && v < (double)p->memory)
         p->memory = (size_t)v;
+    if (ag_json_str(opts, "isolation") &&
+        strcmp(ag_json_str(opts, "isolation"), "process") == 0)
+        p->fresh = 1; /* the task may ask for more isolation, never less */
     if ((v = ag_json_num(opts, "output", 0)) > 0 && v < (double)p->max_output)
         p->max_output = (size_t)v;
 }

@@ -24,6 +24,7 @@ struct ag_tool_policy {
     size_t memory;     /* Lua heap cap; default 64 MiB */
     long instructions; /* VM instructions per call; default 200 million */
     size_t max_output; /* result size cap; default 1 MiB */
+    int fresh;         /* isolation = "process": a new worker per call */
 };
 
 struct ag_tool {
