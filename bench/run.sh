@@ -146,6 +146,9 @@ fi
 timeout 600 "$BENCH_STARTUP" --agent "$AGENT" --standin "$STANDIN" \
     --runs "$STARTUP_RUNS" || status=1
 
+# ---- (e) the sandbox: a trivial tool call's round trip ----
+timeout 600 "$BUILDDIR/bench/bench-tool" || status=1
+
 # ---- (d) the audit log: records appended per second, chain included ----
 timeout 600 "$BUILDDIR/bench/bench-audit" --runs "$RUNS" --dir "$tmp" ||
     status=1
