@@ -277,6 +277,12 @@ static int parse_smtp(const cJSON *smtp, const cJSON *o,
         snprintf(err, errlen, "relay must start with smtp:// or smtps://");
         return AG_ETASK;
     }
+    if (p->relay && strchr(p->relay, '@')) {
+        snprintf(err, errlen,
+                 "relay must not hold credentials (use username and "
+                 "password)");
+        return AG_ETASK;
+    }
     if ((v = cJSON_GetObjectItemCaseSensitive(o, "allow_domains")) &&
         (rc = str_list(v, "allow_domains", &p->domains, &p->ndomains, 0, err,
                        errlen)) < 0)
@@ -772,7 +778,7 @@ static void on_smtp_done(void *ud, int err, const char *message_id,
 
     bc->smtp = NULL;
     if (err < 0) {
-        emit_net(bc, 0, 0, 0, NULL);
+        emit_net(bc, 0, 0, 0, errmsg);
         answer(bc, NULL, errmsg ? errmsg : ag_strerror(err));
         return;
     }
@@ -881,6 +887,10 @@ static int do_smtp(struct ag_broker_call *bc, const cJSON *params)
     cfg.username = p->username;
     cfg.password = p->password;
     cfg.max_bytes = p->max_bytes;
+    /* the relay's own timeout comes first, so that a hung relay is named */
+    cfg.timeout_ms = c->tool->policy.timeout > 4
+                         ? (long)((c->tool->policy.timeout - 2) * 1000)
+                         : (long)(c->tool->policy.timeout * 500);
     if ((rc = ag_smtp_send(c->rt->http, &cfg, &m, on_smtp_done, bc, &bc->smtp,
                            why, sizeof why)) < 0) {
         emit_net(bc, 0, 0, 0, NULL);

@@ -491,7 +491,8 @@ static int start(struct ag_http *h, CURL *custom, const struct ag_http_opts *o,
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (r->o.total_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->o.total_ms);
-    if (h->nactive >= BURST && strncmp(o->url, "http://", 7) == 0) {
+    if (!custom && h->nactive >= BURST && o->url &&
+        strncmp(o->url, "http://", 7) == 0) {
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     }
@@ -527,7 +528,10 @@ static int start(struct ag_http *h, CURL *custom, const struct ag_http_opts *o,
         h->active->prev = r;
     h->active = r;
     h->nactive++;
-    uv_timer_start(&r->watchdog, on_watchdog, (uint64_t)r->o.first_byte_ms, 0);
+    /* other protocols have no first byte or stream to watch */
+    if (!custom)
+        uv_timer_start(&r->watchdog, on_watchdog, (uint64_t)r->o.first_byte_ms,
+                       0);
     if (out)
         *out = r;
     return 0;

@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #define LINE_COLS  76  /* longest line before its CRLF */
 #define WORD_MAX   75  /* longest encoded-word (RFC 2047 §2) */
 #define WORD_MIN   26  /* room needed to start a word on the current line */
@@ -36,6 +38,21 @@
 static const char B64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char HEX[] = "0123456789ABCDEF";
+
+/* Encodes 1 to 3 bytes as 4 base64 characters. */
+static void b64_quantum(const unsigned char *p, size_t n, char *e)
+{
+    unsigned long v = (unsigned long)p[0] << 16;
+
+    if (n > 1)
+        v |= (unsigned long)p[1] << 8;
+    if (n > 2)
+        v |= p[2];
+    e[0] = B64[v >> 18 & 63];
+    e[1] = B64[v >> 12 & 63];
+    e[2] = n > 1 ? B64[v >> 6 & 63] : '=';
+    e[3] = n > 2 ? B64[v & 63] : '=';
+}
 
 /* ---- UTF-8 --------------------------------------------------------------- */
 
@@ -247,9 +264,14 @@ static void hw_raw(struct hw *w, const char *p, size_t n)
     w->col += n;
 }
 
+static void hw_str(struct hw *w, const char *s)
+{
+    hw_raw(w, s, strlen(s));
+}
+
 static void hw_start(struct hw *w, const char *name)
 {
-    hw_raw(w, name, strlen(name));
+    hw_str(w, name);
     hw_raw(w, ":", 1);
 }
 
@@ -291,51 +313,43 @@ static size_t q_width(unsigned char c, int phrase)
 static void hw_encoded(struct hw *w, const char *s, size_t n, int phrase)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, nq = 0;
+    size_t i, qlen = 0;
     int b64;
 
+    /* Q reads better; B is shorter for text that is mostly not ASCII */
     for (i = 0; i < n; i++)
-        nq += q_width(p[i], phrase) > 1;
-    b64 = nq * 3 > n;
+        qlen += q_width(p[i], phrase);
+    b64 = 2 * qlen > 3 * ((n + 2) / 3 * 4);
     i = 0;
     while (i < n) {
         char word[WORD_MAX + 1];
         size_t room = LINE_COLS - 1 > w->col ? LINE_COLS - 1 - w->col : 0;
-        size_t k = 0, j = i, take = 0;
+        size_t k, j = i, used = 0;
 
         if (room < WORD_MIN || room > WORD_MAX)
-            room = WORD_MAX;
-        room -= 12; /* =?UTF-8?X? and ?= */
-        /* how many bytes fit, in whole characters */
+            room = WORD_MAX; /* a fold comes first */
+        room -= 12;          /* =?UTF-8?X? and ?= */
+        /* as many whole characters as fit (at least one: room >= 14) */
         while (j < n) {
-            size_t cl = utf8_len(p + j, n - j), used = 0, c;
-            if (b64) {
-                used = (j + cl - i + 2) / 3 * 4;
-            } else {
+            size_t cl = utf8_len(p + j, n - j), need = used, c;
+            if (!cl)
+                cl = 1; /* not reached: the text was checked */
+            if (b64)
+                need = (j + cl - i + 2) / 3 * 4;
+            else
                 for (c = 0; c < cl; c++)
-                    used += q_width(p[j + c], phrase);
-                used += take;
-            }
-            if (used > room)
+                    need += q_width(p[j + c], phrase);
+            if (need > room && j > i)
                 break;
-            take = b64 ? used : take + (used - take);
+            used = need;
             j += cl;
         }
         memcpy(word, b64 ? "=?UTF-8?B?" : "=?UTF-8?Q?", 10);
         k = 10;
         if (b64) {
             size_t q;
-            for (q = i; q < j; q += 3) {
-                unsigned long v = (unsigned long)p[q] << 16;
-                if (q + 1 < j)
-                    v |= (unsigned long)p[q + 1] << 8;
-                if (q + 2 < j)
-                    v |= p[q + 2];
-                word[k++] = B64[v >> 18 & 63];
-                word[k++] = B64[v >> 12 & 63];
-                word[k++] = q + 1 < j ? B64[v >> 6 & 63] : '=';
-                word[k++] = q + 2 < j ? B64[v & 63] : '=';
-            }
+            for (q = i; q < j; q += 3, k += 4)
+                b64_quantum(p + q, j - q < 3 ? j - q : 3, word + k);
         } else {
             size_t q;
             for (q = i; q < j; q++) {
@@ -358,9 +372,10 @@ static void hw_encoded(struct hw *w, const char *s, size_t n, int phrase)
 }
 
 /* Splits plain text into words at single spaces: 1 when every word is at
- * most WORD_MAX long, there are no doubled, leading or trailing spaces and
- * accept() takes every byte. */
-static int plain_words(const char *s, size_t n, int (*accept)(int))
+ * most WORD_MAX - 10 long, there are no doubled, leading or trailing spaces,
+ * accept() takes every byte and (unless quoted) no "=?" would read as the
+ * start of an encoded-word. */
+static int plain_words(const char *s, size_t n, int (*accept)(int), int quoted)
 {
     size_t i, run = 0;
 
@@ -374,8 +389,8 @@ static int plain_words(const char *s, size_t n, int (*accept)(int))
         } else if (!accept((unsigned char)s[i]) || ++run > WORD_MAX - 10) {
             return 0;
         }
-        if (s[i] == '=' && i + 1 < n && s[i + 1] == '?')
-            return 0; /* would read as an encoded-word */
+        if (!quoted && s[i] == '=' && i + 1 < n && s[i + 1] == '?')
+            return 0;
     }
     return 1;
 }
@@ -397,11 +412,6 @@ static int text_char(int c)
     return c > 0x20 && c < 0x7f;
 }
 
-static int phrase_char(int c)
-{
-    return is_atext(c);
-}
-
 static void hw_name(struct hw *w, const struct addr *a)
 {
     char q[2 * NAME_MAX_B + 3];
@@ -409,11 +419,11 @@ static void hw_name(struct hw *w, const struct addr *a)
 
     if (a->nlen == 0)
         return;
-    if (plain_words(a->name, a->nlen, phrase_char)) {
+    if (plain_words(a->name, a->nlen, is_atext, 0)) {
         hw_words(w, a->name, a->nlen);
         return;
     }
-    if (plain_words(a->name, a->nlen, text_char) && a->nlen < 60) {
+    if (plain_words(a->name, a->nlen, text_char, 1) && a->nlen < 60) {
         q[k++] = '"';
         for (i = 0; i < a->nlen; i++) {
             if (a->name[i] == '"' || a->name[i] == '\\')
@@ -512,16 +522,8 @@ static int body_b64(const char *s, size_t n, struct ag_buf *o)
     int rc = 0;
 
     for (i = 0; i < n && !rc; i += 3) {
-        unsigned long v = (unsigned long)p[i] << 16;
         char e[4];
-        if (i + 1 < n)
-            v |= (unsigned long)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        e[0] = B64[v >> 18 & 63];
-        e[1] = B64[v >> 12 & 63];
-        e[2] = i + 1 < n ? B64[v >> 6 & 63] : '=';
-        e[3] = i + 2 < n ? B64[v & 63] : '=';
+        b64_quantum(p + i, n - i < 3 ? n - i : 3, e);
         rc = ag_buf_add(o, e, 4);
         if (!rc && ((i / 3 + 1) % (LINE_COLS / 4) == 0 || i + 3 >= n))
             rc = ag_buf_add(o, "\r\n", 2);
@@ -582,7 +584,7 @@ static void add_date(struct hw *w)
     snprintf(d, sizeof d, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
              days[tm.tm_wday % 7], tm.tm_mday, mons[tm.tm_mon % 12],
              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    hw_raw(w, d, strlen(d));
+    hw_str(w, d);
     w->col = 0;
 }
 
@@ -616,18 +618,18 @@ static int build(const struct ag_mail *m, const char *mid, struct ag_buf *out,
         snprintf(err, errlen, "the body is not valid UTF-8");
         return -EINVAL;
     }
-    add_date(&w);
-    if ((rc = hw_addrs(&w, "From", &from, from ? 1 : 0, err, errlen)) < 0 ||
-        (rc = hw_addrs(&w, "To", m->to, m->nto, err, errlen)) < 0 ||
-        (m->ncc && (rc = hw_addrs(&w, "Cc", m->cc, m->ncc, err, errlen)) < 0))
-        return rc;
     if (!from) {
         snprintf(err, errlen, "no From address");
         return -EINVAL;
     }
+    add_date(&w);
+    if ((rc = hw_addrs(&w, "From", &from, 1, err, errlen)) < 0 ||
+        (rc = hw_addrs(&w, "To", m->to, m->nto, err, errlen)) < 0 ||
+        (m->ncc && (rc = hw_addrs(&w, "Cc", m->cc, m->ncc, err, errlen)) < 0))
+        return rc;
     if (sn) {
         hw_start(&w, "Subject");
-        if (plain_words(subj, sn, text_char))
+        if (plain_words(subj, sn, text_char, 0))
             hw_words(&w, subj, sn);
         else
             hw_encoded(&w, subj, sn, 0);
@@ -639,11 +641,12 @@ static int build(const struct ag_mail *m, const char *mid, struct ag_buf *out,
     if ((rc = body_crlf(m->body ? m->body : "", text)) < 0)
         return rc;
     enc = body_encoding(text->data ? text->data : "", text->len);
-    hw_raw(&w, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n", 50);
-    hw_raw(&w, "Content-Type: text/plain; charset=utf-8\r\n", 41);
-    hw_raw(&w, "Content-Transfer-Encoding: ", 27);
-    hw_raw(&w, enc, strlen(enc));
-    hw_raw(&w, "\r\n\r\n", 4);
+    hw_str(&w, "Auto-Submitted: auto-generated\r\n"
+               "MIME-Version: 1.0\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n"
+               "Content-Transfer-Encoding: ");
+    hw_str(&w, enc);
+    hw_str(&w, "\r\n\r\n");
     if (w.rc)
         return w.rc;
     if (enc[0] == '7')
@@ -690,6 +693,7 @@ struct ag_smtp_req {
     char line[512]; /* the reply line being read */
     size_t llen;
     char refusal[512]; /* the last 4xx/5xx reply line */
+    int need_tls;      /* credentials to a relay past loopback */
 };
 
 static void req_free(struct ag_smtp_req *r)
@@ -730,6 +734,8 @@ static size_t on_reply(char *p, size_t size, size_t n, void *ud)
             memcpy(r->refusal, r->line, r->llen + 1);
             if (r->llen > 3 && r->refusal[3] == '-')
                 r->refusal[3] = ' '; /* a continued reply: its last line */
+        } else if (strncmp(r->line, "221", 3) != 0) {
+            r->refusal[0] = '\0'; /* curl went on (221 answers QUIT) */
         }
         r->llen = 0;
     }
@@ -752,10 +758,14 @@ static void on_done(void *ud, const struct ag_http_result *res)
     if (err && r->refusal[0]) {
         err = AG_EPROTO;
         snprintf(msg, sizeof msg, "relay refused: %s", r->refusal);
+    } else if (err && r->need_tls && strstr(res->errmsg, "STARTTLS")) {
+        snprintf(msg, sizeof msg,
+                 "the relay offers no STARTTLS, and credentials are only "
+                 "sent over TLS (use smtps:// or a relay with STARTTLS)");
     } else if (err == AG_ETIMEOUT) {
         snprintf(msg, sizeof msg, "relay timed out: %s", res->errmsg);
     } else if (err) {
-        snprintf(msg, sizeof msg, "relay: %s", res->errmsg);
+        snprintf(msg, sizeof msg, "cannot reach the relay: %s", res->errmsg);
     } else {
         msg[0] = '\0';
     }
@@ -764,10 +774,16 @@ static void on_done(void *ud, const struct ag_http_result *res)
     req_free(r);
 }
 
+/* 1 for localhost and the loopback addresses (by address, so that a name
+ * such as 127.mail.example is not mistaken for one). */
 static int is_loopback(const char *host)
 {
-    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-           strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
+    struct in_addr a4;
+
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+        return 1;
+    return inet_pton(AF_INET, host, &a4) == 1 &&
+           (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 /* Checks the relay URL; sets the EHLO domain when it names none, and says
@@ -776,7 +792,7 @@ static int relay_url(const char *relay, const struct addr *from, char *url,
                      size_t urlmax, int *loopback)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *path = NULL, *full = NULL;
+    char *scheme = NULL, *host = NULL, *path = NULL, *full = NULL, *user = NULL;
     int rc = -EINVAL;
 
     if (!u || !relay ||
@@ -785,6 +801,9 @@ static int relay_url(const char *relay, const struct addr *from, char *url,
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
         (strcmp(scheme, "smtp") && strcmp(scheme, "smtps")) ||
         curl_url_get(u, CURLUPART_HOST, &host, 0))
+        goto out;
+    /* credentials belong in username and password: a URL is audited */
+    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
         goto out;
     *loopback = is_loopback(host);
     if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
@@ -795,13 +814,14 @@ static int relay_url(const char *relay, const struct addr *from, char *url,
     }
     if (curl_url_get(u, CURLUPART_URL, &full, 0) || strlen(full) >= urlmax)
         goto out;
-    strcpy(url, full);
+    memcpy(url, full, strlen(full) + 1);
     rc = 0;
 out:
     curl_free(scheme);
     curl_free(host);
     curl_free(path);
     curl_free(full);
+    curl_free(user);
     curl_url_cleanup(u);
     return rc;
 }
@@ -840,7 +860,9 @@ int ag_smtp_send(struct ag_http *h, const struct ag_smtp_cfg *cfg,
         return -EINVAL;
     }
     if (relay_url(cfg->relay, &from, url, sizeof url, &loopback) < 0) {
-        snprintf(err, errlen, "the relay must be an smtp:// or smtps:// URL");
+        snprintf(err, errlen,
+                 "the relay must be an smtp:// or smtps:// URL without "
+                 "credentials (those go in username and password)");
         return -EINVAL;
     }
     r = ag_xcalloc(1, sizeof *r);
@@ -850,13 +872,16 @@ int ag_smtp_send(struct ag_http *h, const struct ag_smtp_cfg *cfg,
     snprintf(r->mid, sizeof r->mid, "<%s@%.*s>", id, (int)from.dlen,
              from.domain);
     ag_buf_init(&r->msg, cfg->max_bytes ? cfg->max_bytes : 1u << 20);
-    if ((rc = ag_mime_build(m, r->mid, &r->msg, err, errlen)) < 0 ||
-        (rc = add_rcpts(r, m->to, m->nto)) < 0 ||
-        (rc = add_rcpts(r, m->cc, m->ncc)) < 0 || !(r->e = curl_easy_init())) {
-        if (rc == -ENOMEM || !rc)
-            snprintf(err, errlen, "out of memory");
+    if ((rc = ag_mime_build(m, r->mid, &r->msg, err, errlen)) < 0) {
         req_free(r);
-        return rc ? rc : -ENOMEM;
+        return rc;
+    }
+    /* the addresses passed ag_mime_build: only memory can fail here */
+    if (add_rcpts(r, m->to, m->nto) < 0 || add_rcpts(r, m->cc, m->ncc) < 0 ||
+        !(r->e = curl_easy_init())) {
+        snprintf(err, errlen, "out of memory");
+        req_free(r);
+        return -ENOMEM;
     }
     snprintf(mail_from, sizeof mail_from, "<%.*s>", (int)from.slen, from.spec);
     curl_easy_setopt(r->e, CURLOPT_URL, url);
@@ -877,9 +902,9 @@ int ag_smtp_send(struct ag_http *h, const struct ag_smtp_cfg *cfg,
                          cfg->password ? cfg->password : "");
     }
     /* STARTTLS when offered; required before credentials go off the host */
+    r->need_tls = cfg->username && !loopback;
     curl_easy_setopt(r->e, CURLOPT_USE_SSL,
-                     cfg->username && !loopback ? (long)CURLUSESSL_ALL
-                                                : (long)CURLUSESSL_TRY);
+                     r->need_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
     memset(&o, 0, sizeof o);
     o.url = url;
     o.connect_ms = timeout < 10000 ? timeout : 10000;

@@ -54,10 +54,10 @@ struct ag_mail {
 struct ag_smtp_cfg {
     const char *relay; /* "smtp://host:port", "smtps://host:465"; a path
                           names the EHLO domain, else the sender's domain
-                          is used */
+                          is used; no user:password@ (it is audited) */
     const char *username, *password; /* NULL: no AUTH */
-    long timeout_ms;                  /* the whole exchange; 0: 30000 */
-    size_t max_bytes;                 /* the built message; 0: 1 MiB */
+    long timeout_ms;                 /* the whole exchange; 0: 30000 */
+    size_t max_bytes;                /* the built message; 0: 1 MiB */
 };
 
 /* Builds the message (see above) and appends it to out; message_id is the
@@ -71,9 +71,9 @@ int ag_mime_build(const struct ag_mail *m, const char *message_id,
  * local part is a dot-atom of ASCII (no quoted local parts), the domain is
  * ASCII host name labels with at least one dot (IDN must come as xn--
  * labels; address literals are refused); the display name may be UTF-8
- * without control characters. Returns 0 and the bare address's domain in
- * *domain, *dlen (pointing into addr, case as written); or -EINVAL. domain
- * and dlen may be NULL. */
+ * without control characters, up to 256 bytes. Returns 0 and the bare address's
+ * domain in *domain, *dlen (pointing into addr, case as written); or -EINVAL.
+ * domain and dlen may be NULL. */
 int ag_mail_address(const char *addr, const char **domain, size_t *dlen);
 
 struct ag_smtp_req;
