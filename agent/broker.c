@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -426,55 +427,63 @@ out:
     return rc;
 }
 
+/* What kind of non-public IPv4 address a is (host order), or NULL. */
+static const char *private_kind4(uint32_t a)
+{
+    if ((a >> 24) == 127)
+        return "loopback";
+    if (a == 0xA9FEA9FEu)
+        return "cloud metadata";
+    if ((a >> 16) == 0xA9FE)
+        return "link-local";
+    if ((a >> 24) == 10 || (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8)
+        return "private";
+    if ((a >> 22) == (0x64400000u >> 22))
+        return "shared (carrier-grade NAT)";
+    if ((a >> 24) == 0)
+        return "unspecified";
+    if ((a >> 28) >= 0xE)
+        return "multicast or reserved";
+    return NULL;
+}
+
 /* A loopback, private, link-local, metadata, multicast or otherwise not
- * public address: what a tool must not reach unless its policy says so. */
+ * public address: what a tool must not reach unless its policy says so.
+ * The address bytes are copied out, never read through a cast to another
+ * sockaddr type (strict aliasing). */
 static const char *private_kind(const struct sockaddr *sa)
 {
+    uint32_t v4;
+    uint8_t b[16];
+
     if (sa->sa_family == AF_INET) {
-        uint32_t a = ntohl(
-            ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
-        if ((a >> 24) == 127)
-            return "loopback";
-        if (a == 0xA9FEA9FEu)
-            return "cloud metadata";
-        if ((a >> 16) == 0xA9FE)
-            return "link-local";
-        if ((a >> 24) == 10 || (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8)
-            return "private";
-        if ((a >> 22) == (0x64400000u >> 22))
-            return "shared (carrier-grade NAT)";
-        if ((a >> 24) == 0)
-            return "unspecified";
-        if ((a >> 28) >= 0xE)
-            return "multicast or reserved";
-        return NULL;
+        memcpy(&v4, (const char *)sa + offsetof(struct sockaddr_in, sin_addr),
+               4);
+        return private_kind4(ntohl(v4));
     }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a =
-            &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        const uint8_t *b = a->s6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a)) {
-            struct sockaddr_in v4;
-            memset(&v4, 0, sizeof v4);
-            v4.sin_family = AF_INET;
-            memcpy(&v4.sin_addr, b + 12, 4);
-            return private_kind((const struct sockaddr *)&v4);
-        }
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return "loopback";
-        if (IN6_IS_ADDR_UNSPECIFIED(a))
-            return "unspecified";
-        if (IN6_IS_ADDR_LINKLOCAL(a))
-            return "link-local";
-        if ((b[0] & 0xFE) == 0xFC)
-            return "private (unique local)";
-        if (b[0] == 0xFF)
-            return "multicast";
-        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B)
-            return "NAT64";
-        return NULL;
+    if (sa->sa_family != AF_INET6)
+        return "not an internet address";
+    memcpy(b, (const char *)sa + offsetof(struct sockaddr_in6, sin6_addr), 16);
+    /* ::ffff:a.b.c.d and ::a.b.c.d carry an IPv4 address */
+    if ((memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) ||
+        (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0", 12) == 0 &&
+         (b[12] | b[13] | b[14] | (b[15] > 1)))) {
+        memcpy(&v4, b + 12, 4);
+        return private_kind4(ntohl(v4));
     }
-    return "not an internet address";
+    if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0)
+        return "loopback";
+    if (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0)
+        return "unspecified";
+    if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80)
+        return "link-local";
+    if ((b[0] & 0xFE) == 0xFC)
+        return "private (unique local)";
+    if (b[0] == 0xFF)
+        return "multicast";
+    if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B)
+        return "NAT64";
+    return NULL;
 }
 
 int ag_broker_check_addr(const struct ag_net_policy *p, const char *host,
@@ -492,15 +501,16 @@ int ag_broker_check_addr(const struct ag_net_policy *p, const char *host,
                 strcasecmp(p->hosts[i], host) == 0;
     if (named)
         return 0;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET,
-                  &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-                  sizeof ip);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6,
-                  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  ip, sizeof ip);
-    snprintf(why, whylen, "%s resolves to %s, a %s address", host, ip, kind);
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+        unsigned char raw[16];
+        int v6 = sa->sa_family == AF_INET6;
+        memcpy(raw,
+               (const char *)sa + (v6 ? offsetof(struct sockaddr_in6, sin6_addr)
+                                      : offsetof(struct sockaddr_in, sin_addr)),
+               v6 ? 16 : 4);
+        inet_ntop(sa->sa_family, raw, ip, sizeof ip);
+    }
+    snprintf(why, whylen, "%s resolves to %s (%s)", host, ip, kind);
     return AG_EPOLICY;
 }
 
