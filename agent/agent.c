@@ -36,6 +36,7 @@ struct ag_tool_run {
     int finished;
     int approving;               /* waiting for a yes or no */
     const char *why;             /* why it needs one */
+    char *context;               /* ctx fields for the tool (JSON) */
     const char *args_text;       /* borrowed from the assistant message */
     struct ag_broker_ctx broker; /* its requests to the outside world */
     long rpc_id;                 /* the one in flight */
@@ -128,6 +129,7 @@ static void free_runs(struct ag_agent *a)
     for (int i = 0; i < a->nruns; i++) {
         cJSON_Delete(a->runs[i].args);
         free(a->runs[i].result);
+        free(a->runs[i].context);
     }
     free(a->runs);
     a->runs = NULL;
@@ -283,6 +285,14 @@ static void tool_done(struct ag_job *job, const struct ag_job_result *res)
         char *text = result_text(res->value);
         run_finished(r, 1, text, NULL, res->ms);
         free(text);
+    } else if (r->broker.network) {
+        /* an error page's excerpt is content from the network too */
+        char *msg =
+            ag_xasprintf("error: %s" UNTRUSTED_OPEN "%s" UNTRUSTED_CLOSE,
+                         res->verdict ? "sandbox: " : "", res->message);
+        a->tainted = 1;
+        run_finished(r, 0, msg, res->verdict, res->ms);
+        free(msg);
     } else {
         char *msg = ag_xasprintf("error: %s%s", res->verdict ? "sandbox: " : "",
                                  res->message);
@@ -422,6 +432,26 @@ static int loop_guard(struct ag_agent *a, const struct ag_toolcall *c,
     return 0;
 }
 
+/* What the tool's code finds in ctx besides its options: the run, the
+ * model's call id, a key for side effects that stays the same for this
+ * call of this run (a service can refuse to do the same thing twice), and
+ * the arguments exactly as the model wrote them. */
+static char *make_context(const struct ag_agent *a, const struct ag_tool_run *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *key = ag_xasprintf("%s/%s", a->run, r->call_id ? r->call_id : "");
+    char *s;
+
+    cJSON_AddStringToObject(o, "run", a->run);
+    cJSON_AddStringToObject(o, "tool_call_id", r->call_id ? r->call_id : "");
+    cJSON_AddStringToObject(o, "idempotency_key", key);
+    cJSON_AddStringToObject(o, "args_json", r->args_text ? r->args_text : "");
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(key);
+    return s;
+}
+
 /* Sends a checked (and, where needed, approved) call on its way: to the
  * recorded results when replaying, else to the sandbox. */
 static void dispatch(struct ag_agent *a, struct ag_tool_run *r)
@@ -438,6 +468,7 @@ static void dispatch(struct ag_agent *a, struct ag_tool_run *r)
     r->job.log = tool_log;
     r->job.rpc = tool_rpc;
     r->job.options = r->tool->net.options;
+    r->job.context = r->context = make_context(a, r);
     if (a->rt->recorded) {
         char *result = NULL;
         int ok = 0;

@@ -149,8 +149,14 @@ void ag_audit_event(void *ud, const struct ag_event *ev)
     case AG_EV_TOOL_CALL:
         type = "tool.call";
         cJSON_AddStringToObject(d, "tool", ev->tool);
-        if (ev->call_id)
+        if (ev->call_id) {
+            /* written before the call runs: a resumed run can tell a side
+             * effect that already happened by its key */
+            char *key = ag_xasprintf("%s/%s", a->run, ev->call_id);
             cJSON_AddStringToObject(d, "call_id", ev->call_id);
+            cJSON_AddStringToObject(d, "idempotency_key", key);
+            free(key);
+        }
         ag_audit_add_content(s->log, d, "arguments", ev->args,
                              strlen(ev->args));
         break;

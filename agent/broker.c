@@ -185,6 +185,7 @@ static int parse_net(const cJSON *net, struct ag_net_policy *p, char *err,
         p->max_requests = (int)d;
     v = cJSON_GetObjectItemCaseSensitive(net, "allow_private");
     p->allow_private = !v ? 0 : cJSON_IsTrue(v) ? 1 : -1;
+    p->trusted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net, "trusted"));
     return 0;
 }
 
@@ -629,7 +630,8 @@ static void on_http_done(void *ud, const struct ag_http_result *r)
         answer(bc, NULL, msg);
         return;
     }
-    bc->ctx->network = 1;
+    if (!bc->ctx->tool->net.net.trusted)
+        bc->ctx->network = 1; /* taint: content from the outside */
     emit_net(bc, 1, r->status, r->body_len, NULL);
     v = cJSON_CreateObject();
     cJSON_AddNumberToObject(v, "status", (double)r->status);

@@ -37,8 +37,10 @@
  *             max_request = 65536,               -- body bytes sent
  *             max_response = 2097152,            -- body bytes received
  *             max_requests = 10,                 -- per call
- *             allow_private = false },           -- loopback, private,
+ *             allow_private = false,             -- loopback, private,
  *                                                -- link-local, metadata
+ *             trusted = false },                 -- true: results are not
+ *                                                -- marked untrusted
  *     smtp = { max_recipients = 10, max_bytes = 1048576 } }
  *
  * and the task narrows it through the tool's options (never widens it):
@@ -78,6 +80,8 @@ struct ag_net_policy {
     int max_requests;    /* per call */
     int allow_private;   /* 1: yes; 0: only to a host named exactly (no
                             wildcard) in hosts; -1: never */
+    int trusted;         /* what comes back is not untrusted content (a
+                            service of the user's own, not the web) */
 };
 
 struct ag_smtp_policy {

@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "json.h"
 #include "sandbox.h"
+#include "setup.h"
 
 /* How long to wait, after a worker's socket closed, for the zygote to say
  * how the process ended before failing the job with a generic message. */
@@ -253,11 +254,21 @@ static void on_worker_exit(struct ag_pool *p, const cJSON *msg)
     struct ag_worker *w = find_worker(p, (int)ag_json_num(msg, "worker", -1));
     int sig = (int)ag_json_num(msg, "signal", 0);
     int code = (int)ag_json_num(msg, "code", 0);
+    const char *call = ag_json_str(msg, "syscall");
+    const char *why = ag_json_str(msg, "message");
     char m[160];
 
     if (!w || w->dead)
         return;
-    if (sig)
+    /* SIGSYS: seccomp stopped a call; the zygote names it (setup.h) */
+    if (sig == SIGSYS)
+        snprintf(m, sizeof m, "blocked syscall %s",
+                 call ? call : "(unknown: no report from the worker)");
+    else if (sig == SIGXCPU)
+        snprintf(m, sizeof m, "tool worker used up its CPU time (rlimit)");
+    else if (why)
+        snprintf(m, sizeof m, "%s", why);
+    else if (sig)
         snprintf(m, sizeof m, "tool worker was killed by signal %d (%s)", sig,
                  sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
     else
@@ -266,11 +277,37 @@ static void on_worker_exit(struct ag_pool *p, const cJSON *msg)
     worker_fail(w, "crash", m);
 }
 
+/* The sandbox's layers as the last zygote reported them (see
+ * ag_sandbox_layers), or NULL. */
+static cJSON *reported_layers;
+
+static void on_ready(const cJSON *msg)
+{
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(msg, "layers"), *l;
+    int first = reported_layers == NULL;
+
+    if (!cJSON_IsArray(layers))
+        return;
+    cJSON_Delete(reported_layers);
+    reported_layers = cJSON_Duplicate(layers, 1);
+    if (!first)
+        return;
+    cJSON_ArrayForEach(l, layers)
+    {
+        const char *why = ag_json_str(l, "reason");
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "active")))
+            ag_info("tool sandbox: %s unavailable: %s", ag_json_str(l, "layer"),
+                    why ? why : "?");
+    }
+}
+
 static void on_zmsg(struct ag_pool *p, const cJSON *msg)
 {
     const char *type = ag_ipc_type(msg);
 
-    if (strcmp(type, "spawned") == 0) {
+    if (strcmp(type, "ready") == 0) {
+        on_ready(msg);
+    } else if (strcmp(type, "spawned") == 0) {
         struct ag_worker *w =
             find_worker(p, (int)ag_json_num(msg, "worker", -1));
         if (w)
@@ -675,9 +712,11 @@ static int send_call(struct ag_worker *w, struct ag_job *job)
     if (!rc)
         rc = ag_buf_printf(&b,
                            "\",\"limits\":{\"memory\":%zu,\"instructions\":%ld,"
-                           "\"output\":%zu},\"options\":%s,\"args\":%s}",
+                           "\"output\":%zu},\"options\":%s,\"context\":%s,"
+                           "\"args\":%s}",
                            job->memory, job->instructions, job->max_output,
                            job->options ? job->options : "{}",
+                           job->context ? job->context : "{}",
                            args ? args : "{}");
     free(args);
     if (!rc)
@@ -831,29 +870,44 @@ void ag_pool_cancel(struct ag_pool *p, struct ag_job *job)
         }
 }
 
+/* The worker set-up's layers come from the zygote's "ready" message; before
+ * any zygote has reported (a run.start record is written before the zygote
+ * starts), from a probe in a throwaway child, once. The layers that the
+ * worker's code and the pool add always follow. */
 cJSON *ag_sandbox_layers(void)
 {
     static const struct {
-        const char *layer;
+        const char *layer, *detail;
         int active;
-    } layers[] = {
-        {"worker process forked from a zygote with an empty environment", 1},
-        {"fresh Lua state per call, no io/os/debug/package", 1},
-        {"memory cap in the Lua allocator", 1},
-        {"instruction cap that pcall cannot swallow", 1},
-        {"wall-clock kill from the agent process", 1},
-        {"namespaces", 0},
-        {"landlock", 0},
-        {"rlimits", 0},
-        {"seccomp allow-list", 0},
-        {"network broker", 0},
+    } fixed[] = {
+        {"lua-state",
+         "a fresh Lua state per call: no io, os (but the clock), "
+         "debug, package, binary chunks",
+         1},
+        {"lua-memory", "a memory cap in the Lua allocator", 1},
+        {"lua-instructions", "an instruction cap that pcall cannot swallow", 1},
+        {"wall-clock", "the agent kills a worker past its time limit", 1},
+        {"network-broker",
+         "tools reach the network only through the agent, which checks "
+         "each request against the tool's policy",
+         1},
     };
-    cJSON *a = cJSON_CreateArray();
+    static cJSON *probed;
+    cJSON *a;
 
-    for (size_t i = 0; i < AG_ARRAY_SIZE(layers); i++) {
+    if (!reported_layers && !probed)
+        probed = ag_setup_probe_layers();
+    a = reported_layers ? cJSON_Duplicate(reported_layers, 1)
+        : probed        ? cJSON_Duplicate(probed, 1)
+                        : cJSON_CreateArray();
+    for (size_t i = 0; i < AG_ARRAY_SIZE(fixed); i++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "layer", layers[i].layer);
-        cJSON_AddBoolToObject(o, "active", layers[i].active);
+        cJSON_AddStringToObject(o, "layer", fixed[i].layer);
+        cJSON_AddBoolToObject(o, "active", fixed[i].active);
+        cJSON_AddBoolToObject(o, "required", 0);
+        cJSON_AddStringToObject(o, fixed[i].active ? "detail" : "reason",
+                                fixed[i].active ? fixed[i].detail
+                                                : "not wired in yet");
         cJSON_AddItemToArray(a, o);
     }
     return a;

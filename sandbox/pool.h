@@ -54,6 +54,9 @@ struct ag_job {
                 const cJSON *params);
     const char *options; /* JSON object text the tool sees as ctx.options,
                             or NULL */
+    const char *context; /* JSON object text whose fields are added to
+                            ctx (run, tool_call_id, idempotency_key,
+                            args_json), or NULL */
     void *data;
 
     /* private to the pool */

@@ -22,6 +22,7 @@
 #include <lualib.h>
 
 #include "ipc.h"
+#include "html.h"
 #include "json.h"
 
 #define HOOK_EVERY 1000
@@ -384,6 +385,7 @@ struct call_ctx {
     int binary;
     const cJSON *args;
     const cJSON *options;
+    const cJSON *context;
     double id;
 };
 
@@ -429,6 +431,12 @@ static int run_call(lua_State *L)
     else
         lua_newtable(L);
     lua_setfield(L, -2, "options");
+    for (const cJSON *f = cJSON_IsObject(cc->context) ? cc->context->child
+                                                      : NULL;
+         f; f = f->next) {
+        ag_json_push(L, f);
+        lua_setfield(L, -2, f->string);
+    }
     lua_call(L, 2, 2);
     return 2;
 }
@@ -457,6 +465,7 @@ static void handle_call(int fd, const cJSON *msg,
     cc.fn = ag_json_str(msg, "fn");
     cc.args = cJSON_GetObjectItemCaseSensitive(msg, "args");
     cc.options = cJSON_GetObjectItemCaseSensitive(msg, "options");
+    cc.context = cJSON_GetObjectItemCaseSensitive(msg, "context");
     if (!cc.tool) {
         send_error(fd, cc.id, "call without a tool name", NULL);
         return;
@@ -489,6 +498,8 @@ static void handle_call(int fd, const cJSON *msg,
     lua_pushcfunction(L, l_log);
     lua_setglobal(L, "print");
     open_broker(L);
+    ag_html_open(L);
+    lua_setglobal(L, "html");
 
     lua_pushcfunction(L, run_call);
     lua_pushlightuserdata(L, &cc);

@@ -29,12 +29,14 @@
 
 #include "ipc.h"
 #include "json.h"
+#include "setup.h"
 
 #define MAX_FDS_QUEUED 64
 
 struct child {
     pid_t pid;
     int worker;
+    int report; /* read end of the worker's report pipe */
 };
 
 struct zygote {
@@ -46,6 +48,7 @@ struct zygote {
     int nkids, capkids;
     struct ag_tool_code *code;
     int ncode;
+    struct ag_setup setup; /* compiled policy, namespaces, layers */
 };
 
 static void die(const char *msg)
@@ -120,24 +123,20 @@ static void on_tools(struct zygote *z, const cJSON *msg)
     }
 }
 
-static void child_setup_and_run(struct zygote *z, int fd)
+/* In the new worker: the set-up steps of setup.h, in order, then the tool
+ * loop. A step that fails ends the worker before any tool code runs. */
+static void child_setup_and_run(struct zygote *z, int fd,
+                                const struct ag_spawn *sp)
 {
-    sigset_t none;
-
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGCHLD, SIG_DFL);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* All descriptors but the worker's socket are closed. */
-    if (fd > 0)
-        close_range(0, (unsigned)fd - 1, 0);
-    close_range((unsigned)fd + 1, ~0U, 0);
+    if (ag_setup_worker(&z->setup, fd, sp) < 0)
+        _exit(AG_SETUP_EXIT);
     ag_worker_main(fd, z->code, z->ncode);
 }
 
 static void on_spawn(struct zygote *z, const cJSON *msg)
 {
     int worker = (int)ag_json_num(msg, "worker", -1), fd;
+    struct ag_spawn sp;
     cJSON *reply;
     pid_t pid;
 
@@ -145,9 +144,13 @@ static void on_spawn(struct zygote *z, const cJSON *msg)
         die("spawn request without a socket");
     fd = z->fds[0];
     memmove(z->fds, z->fds + 1, sizeof z->fds[0] * (size_t)--z->nfds);
-    pid = fork();
+    pid = ag_setup_clone(&z->setup, &sp);
     if (pid == 0)
-        child_setup_and_run(z, fd);
+        child_setup_and_run(z, fd, &sp);
+    if (pid < 0) {
+        errno = -pid;
+        pid = -1;
+    }
     close(fd);
     reply = cJSON_CreateObject();
     cJSON_AddStringToObject(reply, "type", pid < 0 ? "exit" : "spawned");
@@ -163,6 +166,7 @@ static void on_spawn(struct zygote *z, const cJSON *msg)
                 ag_xrealloc(z->kids, sizeof *z->kids * (size_t)z->capkids);
         }
         z->kids[z->nkids].pid = pid;
+        z->kids[z->nkids].report = sp.report;
         z->kids[z->nkids++].worker = worker;
     }
     send_msg(z, reply);
@@ -187,11 +191,15 @@ static void reap(struct zygote *z)
         ;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         cJSON *m = cJSON_CreateObject();
-        int worker = -1;
+        struct ag_report r = {0};
+        int worker = -1, got = 0;
+        char name[64], why[160];
 
         for (int i = 0; i < z->nkids; i++)
             if (z->kids[i].pid == pid) {
                 worker = z->kids[i].worker;
+                got = ag_setup_read_report(z->kids[i].report, &r);
+                close(z->kids[i].report);
                 z->kids[i] = z->kids[--z->nkids];
                 break;
             }
@@ -202,6 +210,16 @@ static void reap(struct zygote *z)
                                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         cJSON_AddNumberToObject(m, "signal",
                                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        /* what the worker said before it died: the blocked call, or the
+         * set-up step that failed */
+        if (got && r.kind == AG_REPORT_VIOLATION)
+            cJSON_AddStringToObject(m, "syscall",
+                                    ag_seccomp_name(r.a, name, sizeof name));
+        if (got && r.kind == AG_REPORT_STEP) {
+            snprintf(why, sizeof why, "sandbox set-up failed: %s: %s",
+                     ag_setup_layer_name(r.a), strerror(r.b));
+            cJSON_AddStringToObject(m, "message", why);
+        }
         send_msg(z, m);
     }
 }
@@ -250,6 +268,7 @@ int ag_zygote_main(void)
     struct zygote z;
     sigset_t set;
     cJSON *msg;
+    char why[300];
     int rc;
 
     memset(&z, 0, sizeof z);
@@ -267,9 +286,27 @@ int ag_zygote_main(void)
         die("signalfd failed");
     ag_ipc_reader_init(&z.rd, AG_IPC_MAX_FRAME);
 
+    /* The sandbox, once for all workers (setup.h): compile the policy,
+     * enter the shared namespaces and the empty root (no file is reachable
+     * after this), and try the per-worker steps in a probe. */
+    ag_setup_init(&z.setup, NULL);
+    ag_setup_enter(&z.setup);
+    if ((rc = ag_setup_probe(&z.setup)) < 0)
+        snprintf(why, sizeof why, "cannot make a worker: %s", strerror(-rc));
+
     msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "type", "ready");
+    cJSON_AddItemToObject(msg, "layers", ag_setup_layers(&z.setup));
     send_msg(&z, msg);
+    if (rc < 0 || !ag_setup_ready(&z.setup, why, sizeof why)) {
+        char m[400];
+        snprintf(m, sizeof m, "required sandbox layer unavailable: %s", why);
+        msg = cJSON_CreateObject();
+        cJSON_AddStringToObject(msg, "type", "fatal");
+        cJSON_AddStringToObject(msg, "message", rc < 0 ? why : m);
+        send_msg(&z, msg);
+        return 1;
+    }
 
     for (;;) {
         struct pollfd p[2] = {{z.ctl, POLLIN, 0}, {z.sfd, POLLIN, 0}};

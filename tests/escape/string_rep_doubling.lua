@@ -1,0 +1,18 @@
+-- expect: time
+-- string_rep_doubling.lua: doubles a string until the memory cap refuses,
+-- under pcall, and keeps trying: every try copies megabytes in C before
+-- the refusal, which the instruction count does not see (a few
+-- instructions per try), so the wall clock ends it.
+return {
+  name = "string_rep_doubling",
+  description = "Escape attempt: string_rep_doubling.",
+  parameters = { type = "object", properties = {} },
+  policy = { memory = 16 * 1024 * 1024, instructions = 1e7, timeout = 1 },
+  run = function(args, ctx)
+    local s = "x"
+    while true do
+      local ok, r = pcall(string.rep, s, 2)
+      if ok then s = r end
+    end
+  end,
+}
