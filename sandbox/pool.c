@@ -47,7 +47,12 @@ struct ag_worker {
     int oneshot; /* forked for one call (isolation "process"), then ended */
     int eof;     /* the socket closed while a job was running */
     int handles; /* open libuv handles */
+    int calls;   /* served so far */
 };
+
+/* A warm worker is replaced after this many calls: its CPU-time rlimit
+ * counts its whole life, and a fresh one costs a fraction of a ms. */
+#define CALLS_PER_WORKER 2000
 
 struct zout {
     struct zout *next;
@@ -83,7 +88,8 @@ struct ag_pool {
 
     uint64_t next_call;
     struct ag_pool_stats st;
-    int failstreak; /* workers lost in a row without a call completing */
+    int failstreak;  /* workers lost in a row without a call completing */
+    char fatal[300]; /* why the zygote refused to start, if it did */
     int closing;
     int refs; /* open handles, the pool's and its workers' */
 };
@@ -155,7 +161,10 @@ static void on_defer(uv_timer_t *t)
     struct ag_pool *p = t->data;
 
     if (!p->zalive)
-        fail_queued(p, "the tool sandbox is not available (zygote failed)");
+        fail_queued(p, p->fatal[0]
+                           ? p->fatal
+                           : "the tool sandbox is not available (zygote "
+                             "failed)");
 }
 
 /* ---- the zygote's control socket --------------------------------------- */
@@ -315,7 +324,9 @@ static void on_zmsg(struct ag_pool *p, const cJSON *msg)
     } else if (strcmp(type, "exit") == 0) {
         on_worker_exit(p, msg);
     } else if (strcmp(type, "fatal") == 0) {
-        ag_error("tool sandbox: %s", ag_json_str(msg, "message"));
+        const char *m = ag_json_str(msg, "message");
+        ag_error("tool sandbox: %s", m ? m : "?");
+        snprintf(p->fatal, sizeof p->fatal, "%s", m ? m : "?");
     }
 }
 
@@ -369,7 +380,9 @@ static void on_zygote_exit(uv_process_t *proc, int64_t status, int sig)
     for (w = p->workers; w; w = next) {
         next = w->next;
         if (!w->dead)
-            worker_fail(w, "crash", "the tool sandbox ended unexpectedly");
+            worker_fail(w, "crash",
+                        p->fatal[0] ? p->fatal
+                                    : "the tool sandbox ended unexpectedly");
     }
     if (p->zfd >= 0) {
         uv_close((uv_handle_t *)&p->zpoll, on_handle_closed);
@@ -607,6 +620,11 @@ static void on_worker_msg(struct ag_worker *w, const cJSON *msg)
         p->failstreak = 0;
         if (w->oneshot)
             retire(w);
+        else if (++w->calls >= CALLS_PER_WORKER) {
+            retire(w);
+            if (!p->closing && p->nworkers < p->warm)
+                spawn_worker(p, 0);
+        }
         finish(job, &r);
         free(value);
         if (!p->closing)

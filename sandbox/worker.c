@@ -29,8 +29,9 @@
 
 /* What the count hook needs; lives in the state's extra space. */
 struct hook_state {
-    long left; /* instructions left; < 0 when unlimited */
-    int hit;
+    long left;          /* instructions left; < 0 when unlimited */
+    int hit;            /* the instruction limit was passed */
+    const int *refused; /* the allocator refused memory: a hard stop too */
 };
 
 static struct hook_state *hook_of(lua_State *L)
@@ -43,7 +44,15 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     struct hook_state *h = hook_of(L);
 
     AG_UNUSED(ar);
-    if (!h || h->left < 0)
+    if (!h)
+        return;
+    if (h->refused && *h->refused) {
+        /* like the instruction limit: raised at every instruction, so that
+         * a pcall catching "not enough memory" cannot carry on */
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "tool exceeded its memory limit");
+    }
+    if (h->left < 0)
         return;
     if (!h->hit) {
         h->left -= HOOK_EVERY;
@@ -127,6 +136,44 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* xpcall(f, msgh, ...) whose handler runs after the stack is unwound, with
+ * the instruction hook on: Lua's own runs the handler where the error was
+ * raised, which for an error raised by the hook means with hooks off, and
+ * a loop there would escape the instruction limit. */
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1); /* f */
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_replace(L, n); /* true goes before f's results */
+        return lua_gettop(L) - n + 1;
+    }
+    lua_pushvalue(L, 2); /* msgh(err) */
+    lua_insert(L, -2);
+    lua_pcall(L, 1, 1, 0); /* a failing handler's error is the result */
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* setmetatable refusing finalizers: Lua runs __gc with hooks off, so a
+ * loop in one would escape the instruction limit. */
+static int l_setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "finalizers (__gc) are not allowed in tools");
+    lua_settop(L, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ag.setmetatable");
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 /* load() for text chunks only. */
 static int l_load_text(lua_State *L)
 {
@@ -185,6 +232,7 @@ lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
     h = lua_newuserdatauv(L, sizeof *h, 0);
     h->left = limits && limits->instructions > 0 ? limits->instructions : -1;
     h->hit = 0;
+    h->refused = &alloc->refused;
     luaL_ref(L, LUA_REGISTRYINDEX); /* keep it alive for the state's life */
     *(struct hook_state **)lua_getextraspace(L) = h;
 
@@ -198,6 +246,13 @@ lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
     }
     lua_pushcfunction(L, l_load_text);
     lua_setglobal(L, "load");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setglobal(L, "xpcall");
+    /* the original setmetatable, reachable from C only */
+    lua_getglobal(L, "setmetatable");
+    lua_setfield(L, LUA_REGISTRYINDEX, "ag.setmetatable");
+    lua_pushcfunction(L, l_setmetatable);
+    lua_setglobal(L, "setmetatable");
     keep_only(L, LUA_OSLIBNAME, os_keep);
     /* string.dump would let code make bytecode; nothing may load it, but
      * there is no reason to offer it either. */
@@ -207,8 +262,7 @@ lua_State *ag_lua_sandbox_new(const struct ag_lua_limits *limits,
     lua_pop(L, 1);
     ag_json_open(L);
     lua_setglobal(L, "json");
-    if (h->left >= 0)
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;
 }
 

@@ -1,6 +1,7 @@
--- expect: time
--- gc_finalizer_loop.lua: loops forever in a __gc finalizer: Lua turns hooks
--- off while a finalizer runs, so only the wall clock stops it.
+-- expect: error: finalizers (__gc) are not allowed in tools
+-- gc_finalizer_loop.lua: tries to loop forever in a __gc finalizer (Lua
+-- turns hooks off while a finalizer runs, which would escape the
+-- instruction limit): the sandbox's setmetatable refuses finalizers.
 return {
   name = "gc_finalizer_loop",
   description = "Escape attempt: gc_finalizer_loop.",

@@ -1,8 +1,9 @@
--- expect: time
+-- expect: memory
 -- string_rep_doubling.lua: doubles a string until the memory cap refuses,
--- under pcall, and keeps trying: every try copies megabytes in C before
--- the refusal, which the instruction count does not see (a few
--- instructions per try), so the wall clock ends it.
+-- under pcall, and keeps trying: every try would copy megabytes in C
+-- before the refusal, which the instruction count does not see. Once the
+-- allocator has refused, the hook raises at every instruction, so pcall
+-- cannot carry on: the memory verdict ends it at once.
 return {
   name = "string_rep_doubling",
   description = "Escape attempt: string_rep_doubling.",

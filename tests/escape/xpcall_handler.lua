@@ -1,9 +1,9 @@
--- expect: time
--- xpcall_handler.lua: loops in xpcall's message handler. When the error
--- comes from the instruction hook, Lua runs the handler with hooks still
--- off (the hook raised from inside itself), so the count cannot stop the
--- handler's loop: the wall clock does. (A fix for sandbox/worker.c: an
--- xpcall that calls the handler after unwinding, with hooks back on.)
+-- expect: cpu
+-- xpcall_handler.lua: loops in xpcall's message handler. Lua's own xpcall
+-- runs the handler where an error from the instruction hook was raised,
+-- with hooks off, so the count could not stop it; the sandbox's xpcall
+-- calls the handler after unwinding, with the hook on: the instruction
+-- limit stops it.
 return {
   name = "xpcall_handler",
   description = "Escape attempt: xpcall_handler.",
