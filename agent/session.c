@@ -160,8 +160,6 @@ int ag_session_run(const struct ag_session_opts *o,
         cfg.model = o->replay_model;
         stand_in = 1;
     }
-    if (ag_file_sha256(task->path, task_sha) == 0)
-        cfg.task_sha256 = task_sha;
     label = o->replay ? ag_xasprintf("replay:%s:%s", cfg.provider, cfg.model)
             : script  ? ag_xasprintf("script:%s", task->script)
                       : ag_xasprintf("%s:%s", task->provider, task->model);
@@ -202,6 +200,8 @@ int ag_session_run(const struct ag_session_opts *o,
             goto out;
         }
         layers = ag_sandbox_layers();
+        if (ag_file_sha256(task->path, task_sha) == 0)
+            cfg.task_sha256 = task_sha;
         sink.model_label = label;
         sink.stand_in = stand_in;
         sink.content_label = o->audit_content ? o->audit_content : "full";

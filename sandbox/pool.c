@@ -31,6 +31,11 @@
 /* How long to wait, after a worker's socket closed, for the zygote to say
  * how the process ended before failing the job with a generic message. */
 #define EXIT_WAIT_MS 1000
+/* The zygote starts this long after the pool is made, unless a call
+ * needs it sooner: its fork and exec would otherwise hold up the loop
+ * while the first model request is being sent. */
+#define ZYGOTE_DELAY_MS 3
+
 /* Zygote restarts allowed before the pool gives up. */
 #define MAX_ZYGOTE_STARTS 5
 
@@ -83,7 +88,7 @@ struct ag_pool {
     struct ag_job *q_head, *q_tail;
     int nqueued;
     uv_timer_t defer; /* fails queued jobs when no zygote can be had */
-    uv_check_t start; /* starts the zygote once the loop has polled */
+    uv_timer_t start; /* starts the zygote a moment after the loop starts */
     int start_pending;
 
     uint64_t next_call;
@@ -779,7 +784,7 @@ static void dispatch(struct ag_pool *p)
  * request is on the wire, so the fork and exec (a large part of `agent
  * run`'s start-up) no longer delay it. A tool call submitted earlier starts
  * the zygote itself. */
-static void on_start(uv_check_t *c)
+static void on_start(uv_timer_t *c)
 {
     struct ag_pool *p = c->data;
 
@@ -827,11 +832,11 @@ int ag_pool_new(uv_loop_t *loop, const struct ag_pool_cfg *cfg,
         uv_close((uv_handle_t *)&p->defer, on_handle_closed);
         return rc;
     }
-    uv_check_init(loop, &p->start);
+    uv_timer_init(loop, &p->start);
     p->start.data = p;
     p->refs++;
     p->start_pending = 1;
-    uv_check_start(&p->start, on_start);
+    uv_timer_start(&p->start, on_start, ZYGOTE_DELAY_MS, 0);
     *out = p;
     return 0;
 }
