@@ -88,8 +88,10 @@ void ag_pool_rpc_reply(struct ag_pool *p, struct ag_job *job, long id,
 void ag_pool_cancel(struct ag_pool *p, struct ag_job *job);
 
 /* The sandbox's layers and whether each is active on this machine, as
- * [{"layer": ..., "active": true|false}] (for run.start records). The
- * caller frees it with cJSON_Delete. */
+ * [{"layer", "active", "required", "detail" or "reason"}] (for run.start
+ * records): the zygote's own report when one has come in, else the result
+ * of setting up a throwaway child the same way. The caller frees it with
+ * cJSON_Delete. */
 cJSON *ag_sandbox_layers(void);
 
 /* The pid of the worker running job, or 0 (queued, or not yet known). */
