@@ -88,7 +88,9 @@ struct ag_event {
     const char *verdict; /* TOOL_RESULT: the sandbox stopped it ("time", ...)
                             or the call was refused ("invalid", "unknown") */
     /* NET_REQUEST: method, url, status (0 when none), ok, len (bytes
-     * received), ms, verdict (the refusal, when refused) */
+     * received), ms, verdict (the refusal, when refused), args (the body
+     * sent, or NULL), result and msg_index (the text body received and its
+     * length, or NULL) */
     const char *method, *url;
     long status;
     /* CONTEXT_CUT */

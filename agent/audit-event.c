@@ -190,6 +190,13 @@ void ag_audit_event(void *ud, const struct ag_event *ev)
         cJSON_AddNumberToObject(d, "ms", ev->ms);
         if (ev->verdict)
             cJSON_AddStringToObject(d, "refused", ev->verdict);
+        /* bodies are content: stored per the content setting */
+        if (ev->args)
+            ag_audit_add_content(s->log, d, "request_body", ev->args,
+                                 strlen(ev->args));
+        if (ev->result)
+            ag_audit_add_content(s->log, d, "response_body", ev->result,
+                                 (size_t)ev->msg_index);
         break;
     case AG_EV_APPROVAL:
         type = "approval";

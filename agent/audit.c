@@ -242,16 +242,80 @@ int ag_audit_open(uv_loop_t *loop, const char *path,
 
 /* ---- records ----------------------------------------------------------- */
 
-static void redact_tree(const struct ag_redactor *r, cJSON *v)
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    if (cJSON_IsString(v) && v->valuestring &&
-        ag_redact_needed(r, v->valuestring, strlen(v->valuestring))) {
-        char *s = ag_redact(r, v->valuestring, strlen(v->valuestring));
-        cJSON_SetValuestring(v, s);
-        free(s);
+    size_t k;
+    uint32_t c;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        k = 2, c = s[0] & 0x1F;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        k = 3, c = s[0] & 0x0F;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        k = 4, c = s[0] & 0x07;
+    else
+        return 0;
+    if (k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if ((k == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+        (k == 4 && (c < 0x10000 || c > 0x10FFFF)))
+        return 0;
+    return k;
+}
+
+/* A string that is not valid UTF-8 (a page in another charset, bytes from
+ * a tool) gets U+FFFD for each bad byte: a log line must be valid JSON,
+ * readable by any tool that reads UTF-8. Returns NULL when s is fine. */
+static char *utf8_fix(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), i = 0, k;
+    struct ag_buf b;
+
+    while (i < n && (k = utf8_seq(p + i, n - i)))
+        i += k;
+    if (i == n)
+        return NULL;
+    ag_buf_init(&b, (size_t)-1 / 4);
+    ag_buf_add(&b, s, i);
+    while (i < n) {
+        if ((k = utf8_seq(p + i, n - i))) {
+            ag_buf_add(&b, s + i, k);
+            i += k;
+        } else {
+            ag_buf_adds(&b, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+    return ag_buf_steal(&b);
+}
+
+/* Redacts secrets and repairs invalid UTF-8 in every string of v. */
+static void clean_tree(const struct ag_redactor *r, cJSON *v)
+{
+    if (cJSON_IsString(v) && v->valuestring) {
+        char *fixed = utf8_fix(v->valuestring);
+        if (fixed) {
+            cJSON_SetValuestring(v, fixed);
+            free(fixed);
+        }
+        if (r && r->n &&
+            ag_redact_needed(r, v->valuestring, strlen(v->valuestring))) {
+            char *s = ag_redact(r, v->valuestring, strlen(v->valuestring));
+            cJSON_SetValuestring(v, s);
+            free(s);
+        }
     }
     for (cJSON *c = v ? v->child : NULL; c; c = c->next)
-        redact_tree(r, c);
+        clean_tree(r, c);
 }
 
 static void timestamp(struct ag_audit *a, char *out, size_t n)
@@ -287,8 +351,7 @@ int ag_audit_write(struct ag_audit *a, const char *run, unsigned agent,
     }
     if (!data)
         data = cJSON_CreateObject();
-    if (a->redact && a->redact->n)
-        redact_tree(a->redact, data);
+    clean_tree(a->redact, data);
     timestamp(a, ts, sizeof ts);
     snprintf(seq, sizeof seq, "%llu", a->seq + 1);
 

@@ -526,6 +526,8 @@ struct ag_broker_call {
     struct curl_slist *headers;
     struct ag_http_req *req;
     struct ag_smtp_req *smtp;
+    const char *resp; /* the response body while the event is made */
+    size_t resp_len;
     char **rcpts; /* for the event and the answer */
     int nrcpts;
     char msgid[96];
@@ -551,6 +553,9 @@ static void emit_net(struct ag_broker_call *bc, int ok, long status,
     ev.len = bytes;
     ev.verdict = refusal;
     ev.ms = (double)(ag_now_ns() - bc->t0) / 1e6;
+    ev.args = bc->body;   /* what was sent, for the audit log */
+    ev.result = bc->resp; /* what came back (text only) */
+    ev.msg_index = (int)bc->resp_len;
     ag_rt_emit(c->rt, &ev);
 }
 
@@ -632,7 +637,12 @@ static void on_http_done(void *ud, const struct ag_http_result *r)
     }
     if (!bc->ctx->tool->net.net.trusted)
         bc->ctx->network = 1; /* taint: content from the outside */
+    if (!has_nul(r->body, r->body_len)) {
+        bc->resp = r->body;
+        bc->resp_len = r->body_len;
+    }
     emit_net(bc, 1, r->status, r->body_len, NULL);
+    bc->resp = NULL;
     v = cJSON_CreateObject();
     cJSON_AddNumberToObject(v, "status", (double)r->status);
     cJSON_AddStringToObject(v, "url", bc->url);
