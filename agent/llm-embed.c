@@ -1,0 +1,2 @@
+/* agent/llm-embed.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,1 @@
+/* agent/llm-embed.h: placeholder */

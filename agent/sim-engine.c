@@ -1,0 +1,2 @@
+/* agent/sim-engine.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,2 @@
+/* agent/sim-light.c: placeholder */
+typedef int ag_placeholder_t;

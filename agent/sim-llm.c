@@ -1,0 +1,2 @@
+/* agent/sim-llm.c: placeholder */
+typedef int ag_placeholder_t;

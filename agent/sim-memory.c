@@ -1,0 +1,2 @@
+/* agent/sim-memory.c: placeholder */
+typedef int ag_placeholder_t;

@@ -1,0 +1,1 @@
+/* agent/sim-private.h: placeholder */
