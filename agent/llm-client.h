@@ -101,4 +101,67 @@ const char *ag_script_path(const struct ag_script *s);
 int ag_replay_answer(struct ag_replay *r, const struct ag_llm_req *req,
                      struct ag_llm_reply *reply, char *err, size_t errlen);
 
+/* ---- one POST with retries (llm.c) --------------------------------------
+ * Private to the model clients: the chat client above and the embeddings
+ * client (llm-embed.c) both send one logical request through it, so that
+ * they share one retry policy (the one described at the top of this file).
+ * A post owns its URL, body, headers and a timer; the client plugs in what
+ * differs (reading and checking the reply) through ag__post_ops, with its
+ * call as ud. */
+
+struct ag__post;
+
+struct ag__post_ops {
+    /* A new attempt starts: forget what the last one received. May be
+     * NULL. */
+    void (*begin)(void *ud);
+    /* Bytes of a 2xx body as they arrive, with the response's Content-Type.
+     * Returns 0, or a negative code that ends the attempt (with why in err:
+     * the attempt is retried for AG_EPROTO only). NULL: the body is
+     * collected whole, up to cfg->max_reply, and given to finish. */
+    int (*data)(void *ud, const char *ctype, const char *p, size_t n, char *err,
+                size_t errlen);
+    /* A 2xx response has arrived whole and was not empty: body is the body
+     * when data is NULL, else NULL (n 0). Returns 0 when the reply is good
+     * (the call then ends with success), or a negative code with a message
+     * in err, setting *retry (0 on entry) when another attempt may help.
+     * For a local post, called once with body NULL. */
+    int (*finish)(void *ud, const char *body, size_t n, char *err,
+                  size_t errlen, int *retry);
+    /* Each failed attempt; may be NULL. */
+    void (*attempt)(void *ud, const struct ag_llm_attempt *a);
+    /* The end, exactly once unless the post is cancelled first, never from
+     * inside ag__post_start: err 0, or negative with msg. */
+    void (*done)(void *ud, int err, const char *msg, int attempts);
+    /* Once, after done or ag__post_cancel, when the post has freed what it
+     * owns: the client frees ud here. May be NULL. */
+    void (*release)(void *ud);
+};
+
+struct ag__post_req {
+    const char *base; /* the endpoint's base URL (trailing '/' dropped) */
+    const char *path; /* appended to base: "/chat/completions" */
+    char *body;       /* taken (malloc'd), whatever ag__post_start returns */
+    size_t body_len;
+    struct curl_slist *headers;     /* taken, like body */
+    const struct ag__post_ops *ops; /* borrowed until release */
+    void *ud;
+    int local; /* nothing is sent: finish runs on the next loop turn, and
+                  its failure ends the call at once (a stand-in answers) */
+};
+
+/* Fills cfg's unset retry, backoff and size fields with the defaults. */
+void ag__llm_cfg_defaults(struct ag_llm_cfg *cfg);
+
+/* Starts a post with cfg's timeouts and retry policy (copied, defaults
+ * applied). Returns 0 (done and release will run) or a negative code (no
+ * callback runs, not even release). */
+int ag__post_start(uv_loop_t *loop, struct ag_http *http,
+                   const struct ag_llm_cfg *cfg, struct ag__post_req *req,
+                   struct ag__post **out);
+
+/* Stops a post: only release runs after it. A no-op for NULL and once done
+ * has been called (the post is freed soon after: drop the pointer then). */
+void ag__post_cancel(struct ag__post *p);
+
 #endif
