@@ -1,14 +1,196 @@
-/* cmd-sim.c: placeholder while `agent sim` is written. */
+/*
+ * cmd-sim.c: `agent sim WORLD.lua`: runs a simulated society (sim.h), and
+ * its companions `agent sim view DIR` and `agent sim interview DIR AGENT
+ * "question"`.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agent sim WORLD.lua [--seed N] [--until TIME] [--model "
+            "PROVIDER:NAME]\n"
+            "                 [--out DIR] [--tick SECONDS] [--replay "
+            "AUDIT.jsonl] [--resume] [-q]\n"
+            "       agent sim view DIR [-o FILE]\n"
+            "       agent sim interview DIR AGENT \"question\"\n"
+            "\n"
+            "Runs a society of generative agents in one world and one game "
+            "clock: each agent\n"
+            "plans its day, perceives, remembers, reflects and talks; the "
+            "model answers through\n"
+            "the same client as agent run. The same world, seed and scripted "
+            "stand-in give a\n"
+            "byte-identical timeline.\n"
+            "\n"
+            "  --seed N          the seed of every random choice (default 1)\n"
+            "  --until TIME      stop at this game time, \"YYYY-MM-DD HH:MM\" "
+            "(default: a day)\n"
+            "  --model P:NAME    the model (default: the world's)\n"
+            "  --out DIR         where the run is written (default "
+            "sim-out)\n"
+            "  --tick SECONDS    lock-step mode: every agent steps every "
+            "SECONDS\n"
+            "  --replay FILE     answer from this audit log first (no "
+            "endpoint needed)\n"
+            "  --resume          continue the run in --out from its "
+            "checkpoint\n"
+            "  -q, --quiet       no progress or summary on stderr\n"
+            "\n"
+            "exit status: 0 done, 1 a limit stopped the run (a checkpoint is "
+            "written),\n"
+            "2 usage or world error\n");
+}
+
+static int run_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"model", required_argument, NULL, 'm'},
+        {"out", required_argument, NULL, 'o'},
+        {"tick", required_argument, NULL, 't'},
+        {"replay", required_argument, NULL, 'r'},
+        {"resume", no_argument, NULL, 'R'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {0}};
+    struct ag_sim_opts o;
+    struct ag_sim_result res;
+    char err[1024] = "", *end;
+    int c, rc, quiet = 0;
+
+    memset(&o, 0, sizeof o);
+    o.seed = 1;
+    o.out = "sim-out";
+    o.tick = -1;
+    o.progress = isatty(2);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            o.seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg) {
+                fprintf(stderr, "agent sim: --seed must be a number (got "
+                                "\"%s\")\n", optarg);
+                return AG_EXIT_USAGE;
+            }
+            break;
+        case 'u':
+            o.until = optarg;
+            break;
+        case 'm':
+            o.model = optarg;
+            break;
+        case 'o':
+            o.out = optarg;
+            break;
+        case 't':
+            o.tick = (int)strtol(optarg, &end, 10);
+            if (*end || o.tick < 1) {
+                fprintf(stderr, "agent sim: --tick must be a positive number "
+                                "of seconds (got \"%s\")\n", optarg);
+                return AG_EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            o.replay = optarg;
+            break;
+        case 'R':
+            o.resume = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return AG_EXIT_OK;
+        default:
+            usage(stderr);
+            return AG_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "agent sim: give one world file\n");
+        usage(stderr);
+        return AG_EXIT_USAGE;
+    }
+    o.world = argv[optind];
+    if (quiet)
+        o.progress = 0;
+    rc = ag_sim_run(&o, &res, err, sizeof err);
+    if (err[0])
+        fprintf(stderr, "agent sim: %s\n", err);
+    if (rc == 0 && !quiet)
+        fprintf(stderr, "agent sim: %ld events, %ld model calls, %ld cache "
+                        "hits; written to %s\n",
+                res.events, res.calls, res.cache_hits, o.out);
+    return rc == 0 ? AG_EXIT_OK : rc == 1 ? AG_EXIT_FAILED : AG_EXIT_USAGE;
+}
+
+/* agent sim view DIR [-o FILE] */
+static int view_main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL,
+                                          'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    const char *out = NULL;
+    char err[1024] = "";
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            printf("usage: agent sim view DIR [-o FILE]\n\n"
+                   "Writes one self-contained HTML page (no network needed) "
+                   "showing the run in DIR:\n"
+                   "the map replayed over a timeline slider, each fact's "
+                   "diffusion curve, the\n"
+                   "relationship graph and model usage. Default FILE: "
+                   "DIR/view.html.\n");
+            return AG_EXIT_OK;
+        default:
+            fprintf(stderr, "usage: agent sim view DIR [-o FILE]\n");
+            return AG_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: agent sim view DIR [-o FILE]\n");
+        return AG_EXIT_USAGE;
+    }
+    if (ag_sim_view(argv[optind], out, err, sizeof err) < 0) {
+        fprintf(stderr, "agent sim view: %s\n", err);
+        return AG_EXIT_FAILED;
+    }
+    if (out)
+        fprintf(stderr, "agent sim view: wrote %s\n", out);
+    else
+        fprintf(stderr, "agent sim view: wrote %s/view.html\n", argv[optind]);
+    return AG_EXIT_OK;
+}
 
 static int sim_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "agent sim: not yet\n");
-    return AG_EXIT_USAGE;
+    if (argc >= 2 && strcmp(argv[1], "view") == 0)
+        return view_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "interview") == 0) {
+        fprintf(stderr, "agent sim interview: not yet\n");
+        return AG_EXIT_USAGE;
+    }
+    return run_main(argc, argv);
 }
 
 const struct ag_cmd ag_cmd_sim = {"sim", "run a simulated society of agents",

@@ -1,2 +1,457 @@
-/* agent/sim-llm.c: placeholder */
-typedef int ag_placeholder_t;
+/*
+ * sim-llm.c: the simulation's model calls. A call renders a named template
+ * (sim/prompts/<kind>.txt: a machine-readable header, the static part,
+ * then the facts), looks the request up in the response cache (keyed by the
+ * SHA-256 of the provider-neutral request, so identical requests are asked
+ * once, and an audit log can answer them all again with no endpoint), and
+ * otherwise goes through the spine's client, at most `concurrency` at a
+ * time. Answers are JSON objects (the first one in the reply); a reply with
+ * none counts as a failure and the kind's default is used. Every call is
+ * written to the run's audit log as llm.request + llm.response.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include <math.h>
+#include "sim-private.h"
+
+static const char *const kinds[AG__SIM_KINDS] = {
+    "importance", "day_plan",  "hourly",    "decompose", "react",
+    "chat",       "chat_summary", "questions", "insights", "interview"};
+
+/* What a kind's answer is when the model gives none that parses. */
+static const char *const defaults[AG__SIM_KINDS] = {
+    "{\"importance\":3}", "{\"plan\":[]}", "{\"blocks\":[]}",
+    "{\"actions\":[]}",   "{\"react\":false}", "{\"say\":\"\",\"end\":true}",
+    "{\"summary\":\"\",\"facts\":[]}", "{\"questions\":[]}",
+    "{\"insights\":[]}", "{\"answer\":\"\",\"facts\":[]}"};
+
+struct ag__sim_call {
+    struct ag__sim_call *next;
+    struct ag__sim *s;
+    int kind;
+    char hash[65];
+    char *prompt;
+    int *agents; /* waiting for this answer */
+    int nagents;
+    uint64_t t0;
+};
+
+const char *ag__sim_kind_name(int k)
+{
+    return k >= 0 && k < AG__SIM_KINDS ? kinds[k] : "?";
+}
+
+static int kind_of(const char *name)
+{
+    for (int i = 0; i < AG__SIM_KINDS; i++)
+        if (strcmp(kinds[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
+                     size_t errlen)
+{
+    const char *spec = model_spec ? model_spec : s->w.model;
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    struct ag_model_info mi;
+    int rc;
+
+    s->cache = cJSON_CreateObject();
+    s->templates = cJSON_CreateObject();
+    if (!spec || !colon) {
+        snprintf(err, errlen,
+                 "%s: no model: give model = \"script:FILE\" or "
+                 "\"openai:NAME\" in the world, or --model",
+                 s->w.path);
+        return AG_ETASK;
+    }
+    s->provider = ag_xstrndup(spec, (size_t)(colon - spec));
+    if (strcmp(s->provider, "script") == 0) {
+        /* relative to the world file when it came from it */
+        char *path = colon[1] == '/' || model_spec
+                         ? ag_xstrdup(colon + 1)
+                         : ag_xasprintf("%s/%s", s->w.dir, colon + 1);
+        rc = ag_script_new(path, &s->script, err, errlen);
+        free(path);
+        if (rc < 0)
+            return rc;
+        s->model_name = ag_xstrdup("script");
+        s->llm.script = s->script;
+    } else {
+        const struct ag_codec *c = ag_codec_find(s->provider);
+        const char *key, *url;
+        if (!c) {
+            snprintf(err, errlen, "model provider must be openai, anthropic "
+                                  "or script (got \"%s\")",
+                     s->provider);
+            return AG_ETASK;
+        }
+        s->model_name = ag_xstrdup(colon + 1);
+        s->llm.codec = c;
+        key = getenv(strcmp(s->provider, "anthropic") == 0
+                         ? "ANTHROPIC_API_KEY"
+                         : "OPENAI_API_KEY");
+        url = getenv(strcmp(s->provider, "anthropic") == 0
+                         ? "ANTHROPIC_BASE_URL"
+                         : "OPENAI_BASE_URL");
+        s->llm.api_key = key && *key ? key : NULL;
+        s->llm.base_url = url && *url ? url : NULL;
+    }
+    ag_model_info(s->model_name, &mi);
+    s->price_in = mi.price_in;
+    s->price_out = mi.price_out;
+    return 0;
+}
+
+void ag__sim_llm_free(struct ag__sim *s)
+{
+    while (s->queue) {
+        struct ag__sim_call *c = s->queue;
+        s->queue = c->next;
+        free(c->prompt);
+        free(c->agents);
+        free(c);
+    }
+    cJSON_Delete(s->cache);
+    cJSON_Delete(s->templates);
+    ag_script_free(s->script);
+    free(s->model_name);
+    free(s->provider);
+}
+
+/* TEMPORARY until llm-embed.c's ag_embed_local lands: a hashed bag of
+ * lower-cased words, L2-normalised. */
+void ag__sim_embed(struct ag__sim *s, const char *text, float *out)
+{
+    int dims = s->w.set.dims;
+    double norm = 0;
+    const char *p = text;
+
+    memset(out, 0, sizeof *out * (size_t)dims);
+    while (*p) {
+        uint64_t h = 1469598103934665603ULL;
+        int len = 0;
+        while (*p && !((*p | 32) >= 'a' && (*p | 32) <= 'z') &&
+               !(*p >= '0' && *p <= '9'))
+            p++;
+        while (((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
+               (*p >= '0' && *p <= '9')) {
+            h = (h ^ (unsigned char)(*p | 32)) * 1099511628211ULL;
+            p++;
+            len++;
+        }
+        if (len)
+            out[h % (uint64_t)dims] += (h >> 63) ? 1.0f : -1.0f;
+    }
+    for (int i = 0; i < dims; i++)
+        norm += (double)out[i] * out[i];
+    norm = norm > 0 ? sqrt(norm) : 1;
+    for (int i = 0; i < dims; i++)
+        out[i] = (float)(out[i] / norm);
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+static const char *template_of(struct ag__sim *s, const char *kind)
+{
+    const char *t = ag_json_str(s->templates, kind);
+    char *path, *data = NULL;
+
+    if (t)
+        return t;
+    path = ag_xasprintf("%s/prompts/%s.txt", s->sim_dir, kind);
+    if (ag_read_file(path, 1u << 20, &data, NULL) < 0)
+        data = ag_xasprintf("### kind: %s\n### agent: {{agent}}\n### facts: "
+                            "{{facts_json}}\n",
+                            kind);
+    free(path);
+    cJSON_AddStringToObject(s->templates, kind, data);
+    free(data);
+    return ag_json_str(s->templates, kind);
+}
+
+/* Replaces {{name}} with the fact of that name (strings as they are,
+ * anything else as JSON; {{facts_json}} is all of them). */
+static char *render(const char *tpl, const cJSON *facts)
+{
+    struct ag_buf b;
+    const char *p = tpl;
+
+    ag_buf_init(&b, 64u << 20);
+    while (*p) {
+        const char *open = strstr(p, "{{"), *close;
+        char name[64];
+        const cJSON *v;
+        size_t n;
+        if (!open || !(close = strstr(open + 2, "}}"))) {
+            ag_buf_adds(&b, p);
+            break;
+        }
+        ag_buf_add(&b, p, (size_t)(open - p));
+        n = (size_t)(close - open - 2);
+        if (n >= sizeof name) {
+            ag_buf_add(&b, open, 2);
+            p = open + 2;
+            continue;
+        }
+        memcpy(name, open + 2, n);
+        name[n] = '\0';
+        if (strcmp(name, "facts_json") == 0) {
+            ag_json_canonical(facts, &b);
+        } else if ((v = cJSON_GetObjectItemCaseSensitive(facts, name))) {
+            if (cJSON_IsString(v))
+                ag_buf_adds(&b, v->valuestring);
+            else
+                ag_json_canonical(v, &b);
+        }
+        p = close + 2;
+    }
+    return ag_buf_steal(&b);
+}
+
+/* The first JSON object in text, or NULL. */
+static cJSON *first_object(const char *text)
+{
+    for (const char *p = text ? strchr(text, '{') : NULL; p;
+         p = strchr(p + 1, '{')) {
+        const char *end = NULL;
+        cJSON *v = cJSON_ParseWithOpts(p, &end, 0);
+        if (cJSON_IsObject(v))
+            return v;
+        cJSON_Delete(v);
+    }
+    return NULL;
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+static void send_next(struct ag__sim *s);
+
+static void audit_call(struct ag__sim *s, struct ag__sim_call *c, int agent,
+                       const struct ag_llm_reply *r, const char *text,
+                       double ms)
+{
+    cJSON *d;
+
+    if (!s->audit)
+        return;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "provider", s->provider);
+    cJSON_AddStringToObject(d, "model", s->model_name);
+    cJSON_AddStringToObject(d, "kind", kinds[c->kind]);
+    cJSON_AddStringToObject(d, "sha256", c->hash);
+    cJSON_AddNumberToObject(d, "messages", 1);
+    ag_audit_add_content(s->audit, d, "body", c->prompt, strlen(c->prompt));
+    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.request", d);
+    d = cJSON_CreateObject();
+    ag_audit_add_content(s->audit, d, "text", text, strlen(text));
+    cJSON_AddItemToObject(d, "tool_calls", cJSON_CreateArray());
+    if (r) {
+        cJSON *u = cJSON_AddObjectToObject(d, "usage");
+        cJSON_AddNumberToObject(u, "input", (double)r->usage.input);
+        cJSON_AddNumberToObject(u, "output", (double)r->usage.output);
+        cJSON_AddBoolToObject(d, "stand_in", r->stand_in);
+    }
+    cJSON_AddNumberToObject(d, "latency_ms", ms);
+    cJSON_AddStringToObject(d, "sha256", c->hash);
+    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.response", d);
+}
+
+static void deliver(struct ag__sim *s, struct ag__sim_call *c,
+                    const char *text)
+{
+    for (int i = 0; i < c->nagents; i++) {
+        struct ag__sim_agent *a = &s->agents[c->agents[i]];
+        cJSON *ans = first_object(text);
+        if (!ans) {
+            s->usage[c->kind].failures++;
+            ans = cJSON_Parse(defaults[c->kind]);
+        }
+        a->answer = ans;
+        a->call = NULL;
+        s->waiting--;
+    }
+}
+
+static void on_done(void *ud, int err, struct ag_llm_reply *r,
+                    const char *message, int attempts)
+{
+    struct ag__sim_call *c = ud;
+    struct ag__sim *s = c->s;
+    struct ag__sim_usage *u = &s->usage[c->kind];
+    double ms = (double)(ag_now_ns() - c->t0) / 1e6;
+    const char *text = err < 0 ? "" : (r->text ? r->text : "");
+
+    AG_UNUSED(attempts);
+    s->inflight--;
+    u->calls++;
+    u->ms += ms;
+    if (err < 0) {
+        u->failures++;
+        ag_warn("sim: %s call failed: %s", kinds[c->kind], message);
+    } else {
+        long in = r->usage.input > 0 ? r->usage.input : 0;
+        long out = r->usage.output > 0 ? r->usage.output : 0;
+        double cost = (in * s->price_in + out * s->price_out) / 1e6;
+        u->tokens_in += in;
+        u->tokens_out += out;
+        u->cost += cost;
+        s->new_tokens += in + out;
+        s->new_cost += cost;
+        cJSON_AddStringToObject(s->cache, c->hash, text);
+    }
+    audit_call(s, c, c->agents[0], err < 0 ? NULL : r, text, ms);
+    deliver(s, c, text);
+    free(c->prompt);
+    free(c->agents);
+    free(c);
+    send_next(s);
+}
+
+static void send_next(struct ag__sim *s)
+{
+    while (s->queue && s->inflight < s->w.set.concurrency) {
+        struct ag__sim_call *c = s->queue;
+        struct ag_msg m = {0};
+        struct ag_llm_req req;
+        struct ag_llm_cb cb = {NULL, NULL, NULL, on_done, c};
+        int rc;
+
+        s->queue = c->next;
+        if (!s->queue)
+            s->queue_tail = NULL;
+        m.role = AG_ROLE_USER;
+        m.text = c->prompt;
+        memset(&req, 0, sizeof req);
+        req.model = s->model_name;
+        req.msgs = &m;
+        req.nmsgs = 1;
+        req.temperature = -1;
+        c->t0 = ag_now_ns();
+        s->inflight++;
+        s->new_calls++;
+        if ((rc = ag_llm_send(s->loop, s->http, &s->llm, &req, &cb, NULL)) <
+            0) {
+            s->inflight--;
+            s->usage[c->kind].failures++;
+            deliver(s, c, "");
+            free(c->prompt);
+            free(c->agents);
+            free(c);
+        }
+    }
+}
+
+/* Is the request already queued (not yet sent)? Then wait for it too. */
+static struct ag__sim_call *queued(struct ag__sim *s, const char *hash)
+{
+    for (struct ag__sim_call *c = s->queue; c; c = c->next)
+        if (strcmp(c->hash, hash) == 0)
+            return c;
+    return NULL;
+}
+
+int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
+                const cJSON *facts, cJSON **answer)
+{
+    int k = kind_of(kind);
+    struct ag__sim_call *c;
+    struct ag_llm_req req;
+    struct ag_msg m = {0};
+    struct ag_buf b;
+    const char *hit;
+    char hash[65], *prompt;
+
+    *answer = NULL;
+    if (k < 0)
+        return -EINVAL;
+    prompt = render(template_of(s, kind), facts);
+    m.role = AG_ROLE_USER;
+    m.text = prompt;
+    memset(&req, 0, sizeof req);
+    req.model = s->model_name;
+    req.msgs = &m;
+    req.nmsgs = 1;
+    ag_buf_init(&b, (size_t)-1 / 4);
+    ag_llm_req_canonical(&req, &b);
+    ag_sha256_hex(ag_buf_cstr(&b), b.len, hash);
+    ag_buf_free(&b);
+    if ((hit = ag_json_str(s->cache, hash))) {
+        s->usage[k].cache_hits++;
+        free(prompt);
+        *answer = first_object(hit);
+        if (!*answer) {
+            s->usage[k].failures++;
+            *answer = cJSON_Parse(defaults[k]);
+        }
+        return 1;
+    }
+    if ((c = queued(s, hash))) { /* the same request is waiting: share it */
+        free(prompt);
+        s->usage[k].cache_hits++;
+    } else {
+        if (s->stopping) {
+            free(prompt);
+            *answer = cJSON_Parse(defaults[k]);
+            return 1;
+        }
+        c = ag_xcalloc(1, sizeof *c);
+        c->s = s;
+        c->kind = k;
+        memcpy(c->hash, hash, 65);
+        c->prompt = prompt;
+        if (s->queue_tail)
+            s->queue_tail->next = c;
+        else
+            s->queue = c;
+        s->queue_tail = c;
+    }
+    c->agents = ag_xrealloc(c->agents, sizeof *c->agents *
+                                           (size_t)(c->nagents + 1));
+    c->agents[c->nagents++] = agent;
+    s->agents[agent].call = c;
+    s->waiting++;
+    return 0;
+}
+
+/* Sends what the round queued. Called by the engine once every agent of
+ * the round has had its turn, so that identical requests are merged. */
+void ag__sim_flush(struct ag__sim *s);
+void ag__sim_flush(struct ag__sim *s)
+{
+    send_next(s);
+}
+
+int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
+                        size_t errlen)
+{
+    char *data, *line, *save = NULL;
+    size_t n;
+    int rc, loaded = 0;
+
+    if ((rc = ag_read_file(audit, (size_t)1 << 31, &data, &n)) < 0) {
+        snprintf(err, errlen, "%s: cannot read: %s", audit, ag_strerror(rc));
+        return rc;
+    }
+    for (line = strtok_r(data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *rec = cJSON_Parse(line);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "data");
+        const char *type = ag_json_str(rec, "type");
+        const char *h = ag_json_str(d, "sha256"), *text = ag_json_str(d, "text");
+        if (type && strcmp(type, "llm.response") == 0 && h && text &&
+            !cJSON_GetObjectItemCaseSensitive(s->cache, h)) {
+            cJSON_AddStringToObject(s->cache, h, text);
+            loaded++;
+        }
+        cJSON_Delete(rec);
+    }
+    free(data);
+    ag_info("sim: %d answers loaded from %s", loaded, audit);
+    return loaded;
+}

@@ -1,2 +1,341 @@
-/* agent/sim-out.c: placeholder */
-typedef int ag_placeholder_t;
+/*
+ * sim-out.c: what a run writes (sim.h): the timeline, one canonical JSON
+ * line per event in the order the engine makes them (game time, then agent
+ * number: the same run gives the same bytes), and the metrics gathered on
+ * the way: who learned each seeded fact when and from whom (a provenance
+ * tree), the diffusion curves, the relationship graph and its density per
+ * game hour, who was where during planned events, and model usage by prompt
+ * kind. Also each agent's memory stream and the world as loaded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "json.h"
+#include "sim-private.h"
+
+static int write_json(const char *dir, const char *name, const cJSON *v)
+{
+    char *path = ag_xasprintf("%s/%s", dir, name);
+    char *text = cJSON_Print(v);
+    FILE *f = fopen(path, "w");
+    int rc = 0;
+
+    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
+        rc = -errno;
+    if (f && fclose(f) != 0 && !rc)
+        rc = -errno;
+    free(path);
+    free(text);
+    return rc;
+}
+
+int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
+{
+    char *path;
+
+    if (mkdir(s->out, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", s->out, strerror(errno));
+        return -errno;
+    }
+    path = ag_xasprintf("%s/memory", s->out);
+    mkdir(path, 0755);
+    free(path);
+    path = ag_xasprintf("%s/timeline.jsonl", s->out);
+    s->timeline = fopen(path, "w");
+    free(path);
+    if (!s->timeline) {
+        snprintf(err, errlen, "%s/timeline.jsonl: %s", s->out,
+                 strerror(errno));
+        return -errno;
+    }
+    s->holders = cJSON_CreateObject();
+    s->curves = cJSON_CreateObject();
+    s->presence = cJSON_CreateObject();
+    s->density = cJSON_CreateArray();
+    for (int f = 0; f < s->w.nfacts; f++) {
+        cJSON_AddItemToObject(s->holders, s->w.facts[f].id,
+                              cJSON_CreateArray());
+        cJSON_AddItemToObject(s->curves, s->w.facts[f].id,
+                              cJSON_CreateArray());
+        cJSON_AddItemToObject(s->presence, s->w.facts[f].id,
+                              cJSON_CreateArray());
+    }
+    return write_json(s->out, "world.json", s->w.json);
+}
+
+void ag__sim_event(struct ag__sim *s, int agent, const char *type,
+                   cJSON *fields)
+{
+    struct ag_buf b;
+    char t[20];
+
+    if (!fields)
+        fields = cJSON_CreateObject();
+    ag__sim_fmt_time(s->now, t);
+    cJSON_AddStringToObject(fields, "t", t);
+    cJSON_AddNumberToObject(fields, "seq", (double)++s->tseq);
+    cJSON_AddStringToObject(fields, "type", type);
+    if (agent >= 0)
+        cJSON_AddStringToObject(fields, "agent",
+                                s->w.personas[agent].name);
+    ag_buf_init(&b, (size_t)-1 / 4);
+    ag_json_canonical(fields, &b);
+    ag_buf_addc(&b, '\n');
+    if (s->timeline)
+        fwrite(b.data, 1, b.len, s->timeline);
+    ag_buf_free(&b);
+    cJSON_Delete(fields);
+}
+
+static cJSON *point(int64_t t, const char *key, double v)
+{
+    cJSON *o = cJSON_CreateObject();
+    char ts[20];
+
+    ag__sim_fmt_time(t, ts);
+    cJSON_AddStringToObject(o, "t", ts);
+    cJSON_AddNumberToObject(o, key, v);
+    return o;
+}
+
+void ag__sim_learned(struct ag__sim *s, int agent, int fact, int from)
+{
+    const char *id = s->w.facts[fact].id;
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(s->holders, id), *e, *ev;
+    char t[20];
+
+    s->agents[agent].knows[fact] = 1;
+    ag__sim_fmt_time(s->now, t);
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "agent", s->w.personas[agent].name);
+    cJSON_AddStringToObject(e, "t", t);
+    if (from >= 0)
+        cJSON_AddStringToObject(e, "from", s->w.personas[from].name);
+    else
+        cJSON_AddNullToObject(e, "from");
+    cJSON_AddItemToArray(h, e);
+    cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s->curves, id),
+                         point(s->now, "count", cJSON_GetArraySize(h)));
+    ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "fact", id);
+    if (from >= 0)
+        cJSON_AddStringToObject(ev, "from", s->w.personas[from].name);
+    else
+        cJSON_AddNullToObject(ev, "from");
+    ag__sim_event(s, agent, "learn", ev);
+}
+
+void ag__sim_chatted(struct ag__sim *s, int a, int b)
+{
+    int n = s->nagents;
+
+    s->agents[a].chats[b]++;
+    s->agents[b].chats[a]++;
+    s->agents[a].chat_end[b] = s->agents[b].chat_end[a] = s->now;
+    AG_UNUSED(n);
+}
+
+/* Presence at planned events: an agent who is in the event's place at any
+ * moment of it is present. */
+void ag__sim_moved(struct ag__sim *s, int agent, int from, int to)
+{
+    for (int f = 0; f < s->w.nfacts; f++) {
+        const struct ag__sim_fact *fa = &s->w.facts[f];
+        cJSON *list, *last = NULL;
+        char t[20];
+        if (fa->place < 0 || s->now >= fa->to)
+            continue;
+        list = cJSON_GetObjectItemCaseSensitive(s->presence, fa->id);
+        ag__sim_fmt_time(s->now, t);
+        if (to == fa->place) {
+            cJSON *e = cJSON_CreateObject();
+            char ft[20];
+            ag__sim_fmt_time(s->now > fa->from ? s->now : fa->from, ft);
+            cJSON_AddStringToObject(e, "agent", s->w.personas[agent].name);
+            cJSON_AddStringToObject(e, "from", ft);
+            cJSON_AddItemToArray(list, e);
+        } else if (from == fa->place) {
+            cJSON *e;
+            cJSON_ArrayForEach(e, list)
+            {
+                if (strcmp(ag_json_str(e, "agent"),
+                           s->w.personas[agent].name) == 0 &&
+                    !cJSON_GetObjectItemCaseSensitive(e, "to"))
+                    last = e;
+            }
+            if (last)
+                cJSON_AddStringToObject(last, "to", t);
+        }
+    }
+}
+
+/* The share of pairs that have talked, sampled each game hour. */
+static void density_sample(struct ag__sim *s)
+{
+    int n = s->nagents, edges = 0;
+
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            edges += s->agents[a].chats[b] > 0;
+    cJSON_AddItemToArray(s->density,
+                         point(s->now, "value",
+                               n > 1 ? edges / (n * (n - 1) / 2.0) : 0));
+}
+
+void ag__sim_tick_metrics(struct ag__sim *s);
+void ag__sim_tick_metrics(struct ag__sim *s)
+{
+    while (s->now >= s->next_density) {
+        density_sample(s);
+        s->next_density += 3600;
+    }
+}
+
+static cJSON *attendance(struct ag__sim *s)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (int f = 0; f < s->w.nfacts; f++) {
+        const struct ag__sim_fact *fa = &s->w.facts[f];
+        cJSON *e = cJSON_CreateObject(), *att = cJSON_CreateArray(), *p;
+        cJSON *pres = cJSON_GetObjectItemCaseSensitive(s->presence, fa->id);
+        if (fa->place < 0) {
+            cJSON_Delete(e);
+            cJSON_Delete(att);
+            continue;
+        }
+        cJSON_ArrayForEach(p, pres)
+        {
+            const char *name = ag_json_str(p, "agent");
+            int dup = 0;
+            const cJSON *q;
+            if (ag__sim_parse_time(ag_json_str(p, "from")) >= fa->to)
+                continue;
+            cJSON_ArrayForEach(q, att) dup |= strcmp(q->valuestring, name) == 0;
+            if (!dup)
+                cJSON_AddItemToArray(att, cJSON_CreateString(name));
+        }
+        cJSON_AddItemToObject(e, "place", cJSON_CreateString(
+                                              s->w.places[fa->place].name));
+        cJSON_AddItemToObject(e, "attendees", att);
+        cJSON_AddItemToObject(e, "present", cJSON_Duplicate(pres, 1));
+        cJSON_AddItemToObject(o, fa->id, e);
+    }
+    return o;
+}
+
+static int write_memories(struct ag__sim *s)
+{
+    for (int i = 0; i < s->nagents; i++) {
+        const struct ag__sim_stream *m = &s->agents[i].mem;
+        char *path = ag_xasprintf("%s/memory/%s.jsonl", s->out,
+                                  s->w.personas[i].name);
+        FILE *f = fopen(path, "w");
+        free(path);
+        if (!f)
+            return -errno;
+        for (int k = 0; k < m->n; k++) {
+            static const char *const kinds[] = {"observation", "chat",
+                                                "thought", "plan"};
+            cJSON *o = cJSON_CreateObject(), *ev;
+            struct ag_buf b;
+            char c[20], a[20];
+            ag__sim_fmt_time(m->m[k].created, c);
+            ag__sim_fmt_time(m->m[k].accessed, a);
+            cJSON_AddNumberToObject(o, "id", m->m[k].id);
+            cJSON_AddStringToObject(o, "kind", kinds[m->m[k].kind]);
+            cJSON_AddStringToObject(o, "text", m->m[k].text);
+            cJSON_AddNumberToObject(o, "importance", m->m[k].importance);
+            cJSON_AddStringToObject(o, "created", c);
+            cJSON_AddStringToObject(o, "accessed", a);
+            ev = cJSON_AddArrayToObject(o, "evidence");
+            for (int e = 0; e < m->m[k].nevidence; e++)
+                cJSON_AddItemToArray(ev,
+                                     cJSON_CreateNumber(m->m[k].evidence[e]));
+            ag_buf_init(&b, (size_t)-1 / 4);
+            ag_json_canonical(o, &b);
+            ag_buf_addc(&b, '\n');
+            fwrite(b.data, 1, b.len, f);
+            ag_buf_free(&b);
+            cJSON_Delete(o);
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
+int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
+{
+    cJSON *m = cJSON_CreateObject(), *facts, *rel, *edges, *usage;
+    int rc = 0;
+
+    if (!s->timeline)
+        return 0;
+    density_sample(s);
+    facts = cJSON_AddObjectToObject(m, "facts");
+    for (int f = 0; f < s->w.nfacts; f++) {
+        cJSON *o = cJSON_AddObjectToObject(facts, s->w.facts[f].id);
+        cJSON_AddItemToObject(
+            o, "holders",
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+                                s->holders, s->w.facts[f].id),
+                            1));
+        cJSON_AddItemToObject(
+            o, "curve",
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+                                s->curves, s->w.facts[f].id),
+                            1));
+    }
+    rel = cJSON_AddObjectToObject(m, "relations");
+    edges = cJSON_AddArrayToObject(rel, "edges");
+    for (int a = 0; a < s->nagents; a++)
+        for (int b = a + 1; b < s->nagents; b++) {
+            cJSON *e;
+            int known = s->w.knows[a * s->w.npersonas + b];
+            if (!s->agents[a].chats[b] && !known)
+                continue;
+            e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "a", s->w.personas[a].name);
+            cJSON_AddStringToObject(e, "b", s->w.personas[b].name);
+            cJSON_AddNumberToObject(e, "chats", s->agents[a].chats[b]);
+            cJSON_AddBoolToObject(e, "known_at_start", known);
+            cJSON_AddItemToArray(edges, e);
+        }
+    cJSON_AddItemToObject(rel, "density", cJSON_Duplicate(s->density, 1));
+    cJSON_AddItemToObject(m, "events", attendance(s));
+    usage = cJSON_AddObjectToObject(m, "usage");
+    for (int k = 0; k < AG__SIM_KINDS; k++) {
+        const struct ag__sim_usage *u = &s->usage[k];
+        cJSON *o;
+        if (!u->calls && !u->cache_hits)
+            continue;
+        o = cJSON_AddObjectToObject(usage, ag__sim_kind_name(k));
+        cJSON_AddNumberToObject(o, "calls", (double)u->calls);
+        cJSON_AddNumberToObject(o, "cache_hits", (double)u->cache_hits);
+        cJSON_AddNumberToObject(o, "tokens_in", (double)u->tokens_in);
+        cJSON_AddNumberToObject(o, "tokens_out", (double)u->tokens_out);
+        cJSON_AddNumberToObject(o, "ms", u->ms);
+        cJSON_AddNumberToObject(o, "cost", u->cost);
+        cJSON_AddNumberToObject(o, "failures", (double)u->failures);
+    }
+    if (s->stopping)
+        cJSON_AddStringToObject(m, "stopped", s->stop_reason);
+    if (fclose(s->timeline) != 0)
+        rc = -errno;
+    s->timeline = NULL;
+    if (!rc)
+        rc = write_json(s->out, "metrics.json", m);
+    if (!rc)
+        rc = write_memories(s);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", s->out, strerror(-rc));
+    cJSON_Delete(m);
+    cJSON_Delete(s->holders);
+    cJSON_Delete(s->curves);
+    cJSON_Delete(s->presence);
+    cJSON_Delete(s->density);
+    return rc;
+}
