@@ -1,7 +1,8 @@
 -- json.lua: a pure-Lua stand-in for the `json` global that agent gives to
 -- script models (agent/json.c), so that examples/sim/town-model.lua can be
--- run with plain lua5.4: encode (object keys sorted, as agent does), decode
--- (whole numbers as integers, arrays marked), array, null.
+-- run with plain lua5.4: encode (object keys sorted and numbers printed as
+-- agent's cJSON does), decode (whole numbers as integers, arrays marked),
+-- array, null. tests/standin loads it as the json global of --lua models.
 local json = {}
 
 local ARRAY = setmetatable({}, { __name = "json.array" })
@@ -29,8 +30,8 @@ end
 local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
               ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
-local function enc_str(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+local function enc_str(s) -- as cJSON: control characters, " and \ (not DEL)
+  return '"' .. s:gsub('[%z\1-\31"\\]', function(c)
     return ESC[c] or string.format("\\u%04x", c:byte())
   end) .. '"'
 end
@@ -43,10 +44,15 @@ local function enc(v, out, depth)
   elseif t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then
       out[#out + 1] = "null"
-    elseif math.type(v) == "integer" then out[#out + 1] = tostring(v)
-    elseif v == math.floor(v) and math.abs(v) < 2^53 then
-      out[#out + 1] = string.format("%d", v)
-    else out[#out + 1] = string.format("%.17g", v) end
+    else -- as cJSON: 15 digits when they read back (nearly) the same, else 17
+      local s = string.format("%.15g", v)
+      local back, f = tonumber(s), v + 0.0
+      if math.abs(back - f) > math.max(math.abs(back), math.abs(f))
+                               * 2.220446049250313e-16 then
+        s = string.format("%.17g", v)
+      end
+      out[#out + 1] = s
+    end
   elseif t == "string" then out[#out + 1] = enc_str(v)
   elseif t == "table" then
     local arr, n = is_array(v)
