@@ -7,10 +7,14 @@
  *
  *   w_recency * recency + w_importance * importance + w_relevance * relevance
  *
- * with recency = decay ^ (game hours since last access), importance / 10
- * and relevance = the cosine of the query's and the memory's embeddings,
- * each min-max normalised over the stream; the best k are returned and
- * their last access set to now. Ties go to the newer memory.
+ * with recency = decay ^ (game hours since last access), so that what was
+ * used lately scores higher, importance / 10 and relevance = the cosine of
+ * the query's and the memory's embeddings (0 without them), each min-max
+ * normalised over the stream (a part that is the same for every memory
+ * gives each 0.5, so that one memory alone scores without dividing by
+ * zero); the best k are returned and their last access set to now. Ties go
+ * to the newer memory. ag__sim_mem_score shows the parts without touching
+ * the stream.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,14 +39,15 @@ int ag__sim_mem_add(struct ag__sim_stream *s, int kind, const char *text,
     m->text = ag_xstrdup(text);
     m->importance = importance < 1 ? 1 : importance > 10 ? 10 : importance;
     m->created = m->accessed = now;
-    if (vec) {
+    if (vec && dims > 0) {
         m->vec = ag_xmalloc(sizeof *m->vec * (size_t)dims);
         memcpy(m->vec, vec, sizeof *m->vec * (size_t)dims);
     }
-    if (nevidence > 0) {
+    if (evidence && nevidence > 0) {
         m->evidence = ag_xmalloc(sizeof *m->evidence * (size_t)nevidence);
-        memcpy(m->evidence, evidence, sizeof *m->evidence * (size_t)nevidence);
-        m->nevidence = nevidence;
+        for (int i = 0; i < nevidence; i++) /* earlier memories only */
+            if (evidence[i] >= 1 && evidence[i] < m->id)
+                m->evidence[m->nevidence++] = evidence[i];
     }
     if (kind == AG__MEM_OBSERVATION || kind == AG__MEM_CHAT)
         s->since_reflection += m->importance;
@@ -77,6 +82,7 @@ static int by_score(const void *x, const void *y)
     return b->idx - a->idx; /* newer first */
 }
 
+/* Scales v[0, n) to [0, 1]; all the same (no range): all 0.5. */
 static void minmax(double *v, int n)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -91,36 +97,64 @@ static void minmax(double *v, int n)
         v[i] = hi > lo ? (v[i] - lo) / (hi - lo) : 0.5;
 }
 
-int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query,
-                         int dims, int64_t now,
-                         const struct ag__sim_settings *set, int k, int *out)
+/* A weight as the score uses it: negative or not a number counts as 0
+ * (the world loader lets neither through). */
+static double weight(double w)
 {
-    double *rec, *imp, *rel;
+    return w > 0 && isfinite(w) ? w : 0;
+}
+
+int ag__sim_mem_score(const struct ag__sim_stream *s, const float *query,
+                      int dims, int64_t now, const struct ag__sim_settings *set,
+                      struct ag__sim_mem_score *out)
+{
+    int n = s->n;
+    double *v, decay = set->recency_decay;
+
+    if (n == 0)
+        return 0;
+    if (!(decay >= 0 && decay <= 1)) /* also NaN: the default */
+        decay = 0.995;
+    v = ag_xmalloc(sizeof *v * (size_t)n * 3);
+    for (int i = 0; i < n; i++) {
+        const struct ag__sim_mem *m = &s->m[i];
+        double hours = (double)(now - m->accessed) / 3600.0;
+        out[i].recency = pow(decay, hours > 0 ? hours : 0);
+        out[i].importance = m->importance / 10.0;
+        out[i].relevance = query && m->vec ? cosine(query, m->vec, dims) : 0;
+        if (!isfinite(out[i].relevance))
+            out[i].relevance = 0;
+        v[i] = out[i].recency;
+        v[n + i] = out[i].importance;
+        v[2 * n + i] = out[i].relevance;
+    }
+    minmax(v, n);
+    minmax(v + n, n);
+    minmax(v + 2 * n, n);
+    for (int i = 0; i < n; i++)
+        out[i].score = weight(set->w_recency) * v[i] +
+                       weight(set->w_importance) * v[n + i] +
+                       weight(set->w_relevance) * v[2 * n + i];
+    free(v);
+    return n;
+}
+
+int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query, int dims,
+                         int64_t now, const struct ag__sim_settings *set, int k,
+                         int *out)
+{
+    struct ag__sim_mem_score *ms;
     struct scored *sc;
     int n = s->n;
 
     if (n == 0 || k <= 0)
         return 0;
-    rec = ag_xmalloc(sizeof *rec * (size_t)n * 3);
-    imp = rec + n;
-    rel = imp + n;
+    ms = ag_xmalloc(sizeof *ms * (size_t)n);
     sc = ag_xmalloc(sizeof *sc * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        const struct ag__sim_mem *m = &s->m[i];
-        double hours = (double)(now - m->accessed) / 3600.0;
-        if (hours < 0)
-            hours = 0;
-        rec[i] = pow(set->recency_decay, hours);
-        imp[i] = m->importance / 10.0;
-        rel[i] = cosine(query, m->vec, dims);
-    }
-    minmax(rec, n);
-    minmax(imp, n);
-    minmax(rel, n);
+    ag__sim_mem_score(s, query, dims, now, set, ms);
     for (int i = 0; i < n; i++) {
         sc[i].idx = i;
-        sc[i].score = set->w_recency * rec[i] + set->w_importance * imp[i] +
-                      set->w_relevance * rel[i];
+        sc[i].score = ms[i].score;
     }
     qsort(sc, (size_t)n, sizeof *sc, by_score);
     if (k > n)
@@ -129,7 +163,7 @@ int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query,
         out[i] = sc[i].idx;
         s->m[sc[i].idx].accessed = now;
     }
-    free(rec);
+    free(ms);
     free(sc);
     return k;
 }
