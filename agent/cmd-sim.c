@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
+#include "json.h"
 #include "sim.h"
 
 static void usage(FILE *f)
@@ -182,14 +185,113 @@ static int view_main(int argc, char **argv)
     return AG_EXIT_OK;
 }
 
+static void interview_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agent sim interview DIR AGENT \"question\" [--model "
+            "PROVIDER:NAME] [--json]\n"
+            "\n"
+            "Asks AGENT of the run in DIR a question; the answer comes from "
+            "what the run left\n"
+            "(persona, memories, facts held, plan). The facts the answer "
+            "relies on are checked\n"
+            "against the agent's provenance (who told it, when, the memories "
+            "that mention it);\n"
+            "an answer that relies on a fact the agent never learned is "
+            "reported as a\n"
+            "hallucination. --json prints the whole report.\n"
+            "\n"
+            "exit status: 0 answered, 1 answered with a hallucination, 2 "
+            "usage or run error\n");
+}
+
+/* agent sim interview DIR AGENT "question" */
+static int interview_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0}};
+    struct ag_sim_interview_opts o = {0};
+    cJSON *rep = NULL;
+    const cJSON *f, *b;
+    char err[1024] = "";
+    int c, json = 0, bad;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o.model = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            interview_usage(stdout);
+            return AG_EXIT_OK;
+        default:
+            interview_usage(stderr);
+            return AG_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 3) {
+        interview_usage(stderr);
+        return AG_EXIT_USAGE;
+    }
+    o.dir = argv[optind];
+    o.agent = argv[optind + 1];
+    o.question = argv[optind + 2];
+    if (ag_sim_interview(&o, &rep, err, sizeof err) < 0) {
+        fprintf(stderr, "agent sim interview: %s\n", err);
+        return AG_EXIT_USAGE;
+    }
+    bad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "hallucination"));
+    if (json) {
+        char *t = cJSON_Print(rep);
+        puts(t);
+        free(t);
+    } else {
+        printf("%s: %s\n", o.agent, ag_json_str(rep, "answer"));
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rep, "facts"))
+        {
+            const cJSON *chain = cJSON_GetObjectItemCaseSensitive(f, "chain");
+            const cJSON *t;
+            printf("  relies on \"%s\": held since %s, ",
+                   ag_json_str(f, "fact"), ag_json_str(f, "since"));
+            if (cJSON_GetArraySize(chain) == 0)
+                printf("from the start");
+            else {
+                printf("told by");
+                cJSON_ArrayForEach(t, chain) printf("%s %s",
+                                                    t == chain->child ? ""
+                                                                      : " <-",
+                                                    t->valuestring);
+            }
+            printf(" (%d memories mention it)\n",
+                   cJSON_GetArraySize(
+                       cJSON_GetObjectItemCaseSensitive(f, "memories")));
+        }
+        cJSON_ArrayForEach(b,
+                           cJSON_GetObjectItemCaseSensitive(rep, "unsupported"))
+        {
+            const char *id = ag_json_str(b, "fact");
+            printf("  HALLUCINATION%s%s%s: %s\n", id && *id ? " \"" : "",
+                   id && *id ? id : "", id && *id ? "\"" : "",
+                   ag_json_str(b, "why"));
+        }
+    }
+    cJSON_Delete(rep);
+    return bad ? AG_EXIT_FAILED : AG_EXIT_OK;
+}
+
 static int sim_main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "view") == 0)
         return view_main(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "interview") == 0) {
-        fprintf(stderr, "agent sim interview: not yet\n");
-        return AG_EXIT_USAGE;
-    }
+    if (argc >= 2 && strcmp(argv[1], "interview") == 0)
+        return interview_main(argc - 1, argv + 1);
     return run_main(argc, argv);
 }
 

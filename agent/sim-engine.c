@@ -26,7 +26,6 @@
 #include "json.h"
 #include "sim-private.h"
 
-void ag__sim_flush(struct ag__sim *s);
 void ag__sim_tick_metrics(struct ag__sim *s);
 
 /* ---- the queue: a binary heap of (time, seq) --------------------------- */
@@ -163,12 +162,14 @@ static void round_at(struct ag__sim *s, int *due, int ndue)
         a->woken = 0;
         resume(s, due[k], 1);
     }
+    /* s->waiting counts the agents that yielded for an answer: send what
+     * the round asked, wait for all of it, then resume those answered, in
+     * agent order; they may ask again */
     while (s->waiting > 0) {
+        int resumed = 0;
         ag__sim_flush(s);
-        while (s->waiting > 0 && (s->inflight > 0))
+        while (s->inflight > 0)
             uv_run(s->loop, UV_RUN_ONCE);
-        if (s->waiting > 0 && s->inflight == 0)
-            ag__sim_flush(s); /* shared calls queued behind a full window */
         for (int i = 0; i < s->nagents; i++) {
             struct ag__sim_agent *a = &s->agents[i];
             if (a->state != AG__SIM_MODEL || !a->answer)
@@ -176,7 +177,19 @@ static void round_at(struct ag__sim *s, int *due, int ndue)
             ag_json_push(a->co, a->answer);
             cJSON_Delete(a->answer);
             a->answer = NULL;
+            s->waiting--;
+            resumed++;
             resume(s, i, 1);
+        }
+        if (!resumed && s->inflight == 0 && !s->queue && !s->nepending) {
+            /* cannot happen; if it does, say so rather than spin */
+            ag_error("sim: %d agents wait for answers that nothing will "
+                     "give; they are stopped",
+                     s->waiting);
+            for (int i = 0; i < s->nagents; i++)
+                if (s->agents[i].state == AG__SIM_MODEL)
+                    s->agents[i].state = AG__SIM_DONE;
+            s->waiting = 0;
         }
     }
 }
@@ -272,7 +285,7 @@ int ag__sim_loop(struct ag__sim *s)
 
 /* ---- a whole run -------------------------------------------------------- */
 
-static char *sim_dir(void)
+char *ag__sim_dir(void)
 {
     const char *env = getenv("AGENT_SIM_DIR");
 
@@ -294,6 +307,8 @@ static void agents_init(struct ag__sim *s)
         a->id = i;
         a->place = s->w.personas[i].start;
         a->knows = ag_xcalloc((size_t)s->w.nfacts + 1, 1);
+        a->teller = ag_xcalloc((size_t)s->w.nfacts + 1, sizeof *a->teller);
+        a->after_chat = -1;
         a->chat_end = ag_xcalloc((size_t)n, sizeof *a->chat_end);
         a->chats = ag_xcalloc((size_t)n, sizeof *a->chats);
         a->state = AG__SIM_IDLE;
@@ -306,6 +321,7 @@ static void agents_free(struct ag__sim *s)
         struct ag__sim_agent *a = &s->agents[i];
         free(a->activity);
         free(a->knows);
+        free(a->teller);
         free(a->chat_end);
         free(a->chats);
         cJSON_Delete(a->answer);
@@ -325,9 +341,11 @@ static void write_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o)
     cJSON_AddNumberToObject(c, "seed", (double)s->seed);
     cJSON_AddStringToObject(c, "stopped_at", t);
     cJSON_AddStringToObject(c, "reason", s->stop_reason);
+    cJSON_AddNumberToObject(c, "events", (double)s->tseq);
     cJSON_AddStringToObject(c, "audit", "audit.jsonl");
-    if (o->until)
-        cJSON_AddStringToObject(c, "until", o->until);
+    AG_UNUSED(o);
+    ag__sim_fmt_time(s->until, t);
+    cJSON_AddStringToObject(c, "until", t);
     text = cJSON_Print(c);
     if ((f = fopen(path, "w"))) {
         fputs(text, f);
@@ -339,9 +357,38 @@ static void write_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o)
     cJSON_Delete(c);
 }
 
-static void on_http_closed(uv_handle_t *h)
+/* --resume: the run in o->out must have stopped at a limit; it goes on
+ * with the seed and end it had (an --until given now wins). */
+static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
+                           char *err, size_t errlen)
 {
-    AG_UNUSED(h);
+    char *path = ag_xasprintf("%s/checkpoint.json", s->out), *data;
+    cJSON *c;
+    const char *until;
+    int rc = ag_read_file(path, 1u << 20, &data, NULL);
+
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s: nothing to resume (a run leaves a "
+                              "checkpoint only when a limit stops it)",
+                 path, ag_strerror(rc));
+        free(path);
+        return rc;
+    }
+    c = cJSON_Parse(data);
+    free(data);
+    if (!cJSON_IsObject(c) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+                                  c, "seed"))) {
+        snprintf(err, errlen, "%s: not a checkpoint", path);
+        cJSON_Delete(c);
+        free(path);
+        return AG_EPARSE;
+    }
+    s->seed = (uint64_t)ag_json_num(c, "seed", 1);
+    if (!o->until && (until = ag_json_str(c, "until")))
+        s->until = ag__sim_parse_time(until);
+    cJSON_Delete(c);
+    free(path);
+    return 0;
 }
 
 /* ---- light agents ------------------------------------------------------ */
@@ -408,7 +455,7 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
                char *err, size_t errlen)
 {
     struct ag__sim s;
-    char *audit_path = NULL, *prev_audit = NULL;
+    char *audit_path = NULL;
     int rc, status = 0;
 
     memset(&s, 0, sizeof s);
@@ -432,10 +479,14 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     s.seed = o->seed;
     s.progress = o->progress;
     s.out = ag_xstrdup(o->out);
-    s.sim_dir = sim_dir();
+    s.sim_dir = ag__sim_dir();
     s.t_start_ns = ag_now_ns();
     s.now = s.w.start;
     s.until = o->until ? ag__sim_parse_time(o->until) : s.w.start + 86400;
+    if (o->resume && read_checkpoint(&s, o, err, errlen) < 0) {
+        status = 2;
+        goto out;
+    }
     if (s.until < s.w.start) {
         snprintf(err, errlen, "--until must be a game time after the start "
                               "(\"YYYY-MM-DD HH:MM\")");
@@ -458,15 +509,16 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
         status = 2;
         goto out;
     }
-    /* a resumed run answers from the log it wrote before */
+    /* a resumed run answers from the log it wrote before, and goes on
+     * writing it; a new run starts a new one */
     audit_path = ag_xasprintf("%s/audit.jsonl", s.out);
     if (o->resume) {
-        prev_audit = ag_xasprintf("%s.before-resume", audit_path);
-        rename(audit_path, prev_audit);
-        if (ag__sim_llm_preload(&s, prev_audit, err, errlen) < 0) {
+        if (ag__sim_llm_preload(&s, audit_path, err, errlen) < 0) {
             status = 2;
             goto out;
         }
+    } else {
+        unlink(audit_path);
     }
     if (o->replay && ag__sim_llm_preload(&s, o->replay, err, errlen) < 0) {
         status = 2;
@@ -493,6 +545,11 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
                  s.new_calls);
         status = 1;
     }
+    if (status == 0) {
+        char *cp = ag_xasprintf("%s/checkpoint.json", s.out);
+        unlink(cp); /* done: nothing left to resume */
+        free(cp);
+    }
     if (status == 1 && s.stopping) {
         write_checkpoint(&s, o);
         snprintf(err, errlen, "stopped: %s (checkpoint in %s/checkpoint.json;"
@@ -507,16 +564,15 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
 out:
     if (s.timeline && ag__sim_out_close(&s, err, errlen) < 0 && !status)
         status = 2;
-    if (s.audit)
-        ag_audit_close(s.audit);
     if (s.L)
         lua_close(s.L);
-    if (s.http) {
+    if (s.http)
         ag_http_close(s.http);
-        uv_run(s.loop, UV_RUN_DEFAULT);
+    uv_run(s.loop, UV_RUN_DEFAULT); /* the audit log's writes finish */
+    if (s.audit && ag_audit_close(s.audit) < 0 && !status) {
+        snprintf(err, errlen, "%s: cannot write the audit log", audit_path);
+        status = 2;
     }
-    uv_run(s.loop, UV_RUN_DEFAULT);
-    AG_UNUSED(on_http_closed);
     ag__sim_llm_free(&s);
     agents_free(&s);
     ag__sim_world_free(&s.w);
@@ -524,6 +580,5 @@ out:
     free(s.out);
     free(s.sim_dir);
     free(audit_path);
-    free(prev_audit);
     return status;
 }

@@ -1,7 +1,8 @@
 /*
  * sim-llm.c: the simulation's model calls. A call renders a named template
  * (sim/prompts/<kind>.txt: a machine-readable header, the static part,
- * then the facts), looks the request up in the response cache (keyed by the
+ * then the facts; sent as a system message, the static part, and a user
+ * message, the header and the facts), looks the request up in the response cache (keyed by the
  * SHA-256 of the provider-neutral request, so identical requests are asked
  * once, and an audit log can answer them all again with no endpoint), and
  * otherwise goes through the spine's client, at most `concurrency` at a
@@ -34,8 +35,9 @@ struct ag__sim_call {
     struct ag__sim *s;
     int kind;
     char hash[65];
-    char *prompt;
-    int *agents; /* waiting for this answer */
+    char *prompt;       /* the user message */
+    const char *system; /* the system message (the template's) */
+    int *agents;        /* waiting for this answer */
     int nagents;
     uint64_t t0;
 };
@@ -105,7 +107,7 @@ int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
     ag_model_info(s->model_name, &mi);
     s->price_in = mi.price_in;
     s->price_out = mi.price_out;
-    return 0;
+    return ag__sim_embed_init(s, err, errlen);
 }
 
 void ag__sim_llm_free(struct ag__sim *s)
@@ -117,6 +119,7 @@ void ag__sim_llm_free(struct ag__sim *s)
         free(c->agents);
         free(c);
     }
+    ag__sim_embed_free(s);
     cJSON_Delete(s->cache);
     cJSON_Delete(s->templates);
     ag_script_free(s->script);
@@ -124,55 +127,81 @@ void ag__sim_llm_free(struct ag__sim *s)
     free(s->provider);
 }
 
-/* TEMPORARY until llm-embed.c's ag_embed_local lands: a hashed bag of
- * lower-cased words, L2-normalised. */
-void ag__sim_embed(struct ag__sim *s, const char *text, float *out)
-{
-    int dims = s->w.set.dims;
-    double norm = 0;
-    const char *p = text;
-
-    memset(out, 0, sizeof *out * (size_t)dims);
-    while (*p) {
-        uint64_t h = 1469598103934665603ULL;
-        int len = 0;
-        while (*p && !((*p | 32) >= 'a' && (*p | 32) <= 'z') &&
-               !(*p >= '0' && *p <= '9'))
-            p++;
-        while (((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
-               (*p >= '0' && *p <= '9')) {
-            h = (h ^ (unsigned char)(*p | 32)) * 1099511628211ULL;
-            p++;
-            len++;
-        }
-        if (len)
-            out[h % (uint64_t)dims] += (h >> 63) ? 1.0f : -1.0f;
-    }
-    for (int i = 0; i < dims; i++)
-        norm += (double)out[i] * out[i];
-    norm = norm > 0 ? sqrt(norm) : 1;
-    for (int i = 0; i < dims; i++)
-        out[i] = (float)(out[i] / norm);
-}
-
 /* ---- templates --------------------------------------------------------- */
 
-static const char *template_of(struct ag__sim *s, const char *kind)
+/* A template is laid out header, static part, per-call part. It is sent
+ * as two messages: the static part as the system message, the same for
+ * every call of the kind (so servers' prefix caches hold it), then the
+ * header and the per-call part as the user message. The static part runs
+ * from the first line after the header ("### " lines) to the last line
+ * before the first placeholder. */
+static void split_template(const char *t, char **sys, char **user)
 {
-    const char *t = ag_json_str(s->templates, kind);
-    char *path, *data = NULL;
+    const char *p = t, *stat, *dyn;
+    struct ag_buf b;
+
+    while (strncmp(p, "### ", 4) == 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;
+    while (*p == '\n')
+        p++;
+    stat = p;
+    for (dyn = p; *dyn; dyn = strchr(dyn, '\n') ? strchr(dyn, '\n') + 1
+                                               : dyn + strlen(dyn)) {
+        const char *nl = strchr(dyn, '\n'), *ph = strstr(dyn, "{{");
+        if (ph && (!nl || ph < nl))
+            break;
+    }
+    *sys = ag_xstrndup(stat, (size_t)(dyn - stat));
+    while (**sys && (*sys)[strlen(*sys) - 1] == '\n')
+        (*sys)[strlen(*sys) - 1] = '\0';
+    ag_buf_init(&b, 1u << 20);
+    ag_buf_add(&b, t, (size_t)(stat - t));
+    ag_buf_adds(&b, dyn);
+    *user = ag_buf_steal(&b);
+}
+
+/* The kind's template as {"system", "user"}, read once. */
+static const cJSON *template_of(struct ag__sim *s, const char *kind)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(s->templates, kind);
+    char *path, *data = NULL, *sys, *user;
+    cJSON *o;
 
     if (t)
         return t;
     path = ag_xasprintf("%s/prompts/%s.txt", s->sim_dir, kind);
-    if (ag_read_file(path, 1u << 20, &data, NULL) < 0)
+    if (ag_read_file(path, 1u << 20, &data, NULL) < 0) {
+        ag_warn("sim: %s: cannot read; the prompt has only its header", path);
         data = ag_xasprintf("### kind: %s\n### agent: {{agent}}\n### facts: "
                             "{{facts_json}}\n",
                             kind);
+    }
     free(path);
-    cJSON_AddStringToObject(s->templates, kind, data);
+    split_template(data, &sys, &user);
     free(data);
-    return ag_json_str(s->templates, kind);
+    o = cJSON_AddObjectToObject(s->templates, kind);
+    cJSON_AddStringToObject(o, "system", sys);
+    cJSON_AddStringToObject(o, "user", user);
+    free(sys);
+    free(user);
+    return o;
+}
+
+/* The request of a call: the system message (may be empty) and the user
+ * message. */
+static void request_of(struct ag__sim *s, const char *sys, const char *user,
+                       struct ag_msg m[2], struct ag_llm_req *req)
+{
+    memset(m, 0, 2 * sizeof *m);
+    memset(req, 0, sizeof *req);
+    m[0].role = AG_ROLE_SYSTEM;
+    m[0].text = (char *)sys;
+    m[1].role = AG_ROLE_USER;
+    m[1].text = (char *)user;
+    req->model = s->model_name;
+    req->msgs = *sys ? m : m + 1;
+    req->nmsgs = *sys ? 2 : 1;
+    req->temperature = -1;
 }
 
 /* Replaces {{name}} with the fact of that name (strings as they are,
@@ -245,7 +274,10 @@ static void audit_call(struct ag__sim *s, struct ag__sim_call *c, int agent,
     cJSON_AddStringToObject(d, "model", s->model_name);
     cJSON_AddStringToObject(d, "kind", kinds[c->kind]);
     cJSON_AddStringToObject(d, "sha256", c->hash);
-    cJSON_AddNumberToObject(d, "messages", 1);
+    cJSON_AddNumberToObject(d, "messages", *c->system ? 2 : 1);
+    if (*c->system)
+        ag_audit_add_content(s->audit, d, "system", c->system,
+                             strlen(c->system));
     ag_audit_add_content(s->audit, d, "body", c->prompt, strlen(c->prompt));
     ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.request", d);
     d = cJSON_CreateObject();
@@ -274,7 +306,6 @@ static void deliver(struct ag__sim *s, struct ag__sim_call *c,
         }
         a->answer = ans;
         a->call = NULL;
-        s->waiting--;
     }
 }
 
@@ -317,7 +348,7 @@ static void send_next(struct ag__sim *s)
 {
     while (s->queue && s->inflight < s->w.set.concurrency) {
         struct ag__sim_call *c = s->queue;
-        struct ag_msg m = {0};
+        struct ag_msg m[2];
         struct ag_llm_req req;
         struct ag_llm_cb cb = {NULL, NULL, NULL, on_done, c};
         int rc;
@@ -325,13 +356,7 @@ static void send_next(struct ag__sim *s)
         s->queue = c->next;
         if (!s->queue)
             s->queue_tail = NULL;
-        m.role = AG_ROLE_USER;
-        m.text = c->prompt;
-        memset(&req, 0, sizeof req);
-        req.model = s->model_name;
-        req.msgs = &m;
-        req.nmsgs = 1;
-        req.temperature = -1;
+        request_of(s, c->system, c->prompt, m, &req);
         c->t0 = ag_now_ns();
         s->inflight++;
         s->new_calls++;
@@ -362,49 +387,49 @@ int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
     int k = kind_of(kind);
     struct ag__sim_call *c;
     struct ag_llm_req req;
-    struct ag_msg m = {0};
+    struct ag_msg m[2];
     struct ag_buf b;
-    const char *hit;
+    const cJSON *tpl;
+    const char *hit, *sys;
     char hash[65], *prompt;
 
     *answer = NULL;
     if (k < 0)
         return -EINVAL;
-    prompt = render(template_of(s, kind), facts);
-    m.role = AG_ROLE_USER;
-    m.text = prompt;
-    memset(&req, 0, sizeof req);
-    req.model = s->model_name;
-    req.msgs = &m;
-    req.nmsgs = 1;
+    tpl = template_of(s, kind);
+    sys = ag_json_str(tpl, "system");
+    prompt = render(ag_json_str(tpl, "user"), facts);
+    request_of(s, sys, prompt, m, &req);
     ag_buf_init(&b, (size_t)-1 / 4);
     ag_llm_req_canonical(&req, &b);
     ag_sha256_hex(ag_buf_cstr(&b), b.len, hash);
     ag_buf_free(&b);
-    if ((hit = ag_json_str(s->cache, hash))) {
-        s->usage[k].cache_hits++;
-        free(prompt);
-        *answer = first_object(hit);
-        if (!*answer) {
-            s->usage[k].failures++;
-            *answer = cJSON_Parse(defaults[k]);
+    /* An answer at hand is still given at the end of the round, as one
+     * from the endpoint would be: the same run, cached or not. */
+    if ((hit = ag_json_str(s->cache, hash)) || s->stopping) {
+        cJSON *ans = hit ? first_object(hit) : NULL;
+        if (hit)
+            s->usage[k].cache_hits++;
+        if (!ans) {
+            if (hit)
+                s->usage[k].failures++;
+            ans = cJSON_Parse(defaults[k]);
         }
-        return 1;
+        free(prompt);
+        s->agents[agent].answer = ans;
+        s->waiting++;
+        return 0;
     }
     if ((c = queued(s, hash))) { /* the same request is waiting: share it */
         free(prompt);
         s->usage[k].cache_hits++;
     } else {
-        if (s->stopping) {
-            free(prompt);
-            *answer = cJSON_Parse(defaults[k]);
-            return 1;
-        }
         c = ag_xcalloc(1, sizeof *c);
         c->s = s;
         c->kind = k;
         memcpy(c->hash, hash, 65);
         c->prompt = prompt;
+        c->system = sys;
         if (s->queue_tail)
             s->queue_tail->next = c;
         else
@@ -421,9 +446,9 @@ int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
 
 /* Sends what the round queued. Called by the engine once every agent of
  * the round has had its turn, so that identical requests are merged. */
-void ag__sim_flush(struct ag__sim *s);
 void ag__sim_flush(struct ag__sim *s)
 {
+    ag__sim_embed_flush(s);
     send_next(s);
 }
 
@@ -444,6 +469,8 @@ int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "data");
         const char *type = ag_json_str(rec, "type");
         const char *h = ag_json_str(d, "sha256"), *text = ag_json_str(d, "text");
+        if (type && strcmp(type, "embed.response") == 0)
+            ag__sim_embed_preload(s, d);
         if (type && strcmp(type, "llm.response") == 0 && h && text &&
             !cJSON_GetObjectItemCaseSensitive(s->cache, h)) {
             cJSON_AddStringToObject(s->cache, h, text);

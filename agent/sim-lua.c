@@ -4,18 +4,24 @@
  * agent being resumed (ag__sim_cur); those that take time or a model answer
  * yield (sim.wait, sim.ask) and the engine resumes the coroutine later.
  *
- *   sim.me()              {name, age, innate, learned, currently,
+ *   sim.me(name?)         {name, age, innate, learned, currently,
  *                          lifestyle, home, place}
  *   sim.now()             game seconds; sim.clock() "YYYY-MM-DD HH:MM"
  *   sim.settings()        the world's settings
  *   sim.places()          every place ("sector:arena") with its objects
  *   sim.move(place)       goes there (a move event; wakes who is there)
- *   sim.act(activity, object, minutes)   an act event; what others see
- *   sim.perceive()        {{kind = "agent", name, activity, known,
+ *   sim.act(activity, object, minutes, block?)   an act event (block: the
+ *                         hourly block it is part of); what others see
+ *   sim.perceive()        {{kind = "conversation", name} (a talk just
+ *                           over), {kind = "agent", name, activity, known,
  *                           minutes_since_chat}, {kind = "object", name}}
  *   sim.can_chat(name)    free, here, and past the cool-down
- *   sim.chat_begin(name), sim.say(name, text), sim.chat_end(name, summary)
- *   sim.facts(name?)      {{id, text}} the agent (or name) holds
+ *   sim.chat_begin(name), sim.say(name, text),
+ *   sim.chat_end(name, summary, minutes)   the other is woken after minutes
+ *   sim.relation(name, who?)   {relation, chats, known} (of who to name)
+ *   sim.acquaintances()   {{name, relation, chats}}
+ *   sim.facts(name?)      {{id, text, from (who told, "" when seeded),
+ *                           event = {place, from, to}}} the agent holds
  *   sim.learn(id, from)   takes a fact told by from (who must hold it)
  *   sim.rand(purpose, n)  1..n, from the counter-based generator
  *   sim.log(type, table)  a timeline event (plan, reflect, ...)
@@ -61,9 +67,11 @@ static void set_str(lua_State *L, const char *k, const char *v)
     lua_setfield(L, -2, k);
 }
 
+/* sim.me(name?): the running agent, or the one named */
 static int l_me(lua_State *L)
 {
-    struct ag__sim_agent *a = me(L);
+    struct ag__sim_agent *a =
+        lua_isnoneornil(L, 1) ? me(L) : &S->agents[find_agent(L, 1)];
     const struct ag__sim_persona *p = &S->w.personas[a->id];
 
     lua_createtable(L, 0, 9);
@@ -188,6 +196,8 @@ static int l_act(lua_State *L)
     if (object && *object)
         cJSON_AddStringToObject(f, "object", object);
     cJSON_AddNumberToObject(f, "minutes", (double)minutes);
+    if (lua_isstring(L, 4))
+        cJSON_AddStringToObject(f, "block", lua_tostring(L, 4));
     ag__sim_event(S, a->id, "act", f);
     return 0;
 }
@@ -205,6 +215,14 @@ static int l_perceive(lua_State *L)
     int n = 0, limit = S->w.set.attention;
 
     lua_newtable(L);
+    /* a conversation just over comes first: it is what is on its mind */
+    if (a->after_chat >= 0) {
+        lua_createtable(L, 0, 2);
+        set_str(L, "kind", "conversation");
+        set_str(L, "name", S->w.personas[a->after_chat].name);
+        lua_rawseti(L, -2, ++n);
+        a->after_chat = -1;
+    }
     /* agents: nearest first, then by number */
     for (int pass = 0; pass < 2 && n < limit; pass++) {
         for (int i = 0; i < S->nagents && n < limit; i++) {
@@ -295,9 +313,14 @@ static int l_chat_end(lua_State *L)
     ag__sim_event(S, a->id, "chat.end", f);
     ag__sim_chatted(S, a->id, b);
     o->in_chat = 0;
-    /* the other one goes on with what it was doing, after the chat */
-    if (o->state == AG__SIM_IDLE)
-        ag__sim_schedule(S, b, o->wake > S->now ? o->wake : S->now);
+    /* the other one is woken when the talk is over, to react to it */
+    o->after_chat = a->id;
+    if (o->state == AG__SIM_IDLE) {
+        int64_t t = S->now + 60 * (int64_t)luaL_optinteger(L, 3, 0);
+        o->woken = 1;
+        o->wake_events = 0;
+        ag__sim_schedule(S, b, t);
+    }
     return 0;
 }
 
@@ -311,9 +334,12 @@ static int l_facts(lua_State *L)
         if (!S->agents[who].knows[f])
             continue;
         const struct ag__sim_fact *fa = &S->w.facts[f];
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         set_str(L, "id", fa->id);
         set_str(L, "text", fa->text);
+        set_str(L, "from", S->agents[who].teller[f] >= 0
+                               ? S->w.personas[S->agents[who].teller[f]].name
+                               : "");
         if (fa->place >= 0) {
             char t[20];
             lua_createtable(L, 0, 3);
@@ -327,6 +353,46 @@ static int l_facts(lua_State *L)
             lua_setfield(L, -2, "event");
         }
         lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+/* sim.relation(name) -> {relation = words or "", chats = n, known = bool} */
+static int l_relation(lua_State *L)
+{
+    struct ag__sim_agent *a =
+        lua_isnoneornil(L, 2) ? me(L) : &S->agents[find_agent(L, 2)];
+    int b = find_agent(L, 1), n = S->w.npersonas;
+    const char *how = S->w.knows_how ? S->w.knows_how[a->id * n + b] : NULL;
+
+    lua_createtable(L, 0, 3);
+    set_str(L, "relation", how ? how : "");
+    lua_pushinteger(L, a->chats[b]);
+    lua_setfield(L, -2, "chats");
+    lua_pushboolean(L, S->w.knows[a->id * n + b] || a->chats[b] > 0);
+    lua_setfield(L, -2, "known");
+    return 1;
+}
+
+/* sim.acquaintances() -> {{name, relation, chats}} of those it knows, by
+ * agent number */
+static int l_acquaintances(lua_State *L)
+{
+    struct ag__sim_agent *a = me(L);
+    int n = S->w.npersonas, k = 0;
+
+    lua_newtable(L);
+    for (int b = 0; b < n; b++) {
+        const char *how = S->w.knows_how ? S->w.knows_how[a->id * n + b]
+                                         : NULL;
+        if (b == a->id || !(S->w.knows[a->id * n + b] || a->chats[b] > 0))
+            continue;
+        lua_createtable(L, 0, 3);
+        set_str(L, "name", S->w.personas[b].name);
+        set_str(L, "relation", how ? how : "");
+        lua_pushinteger(L, a->chats[b]);
+        lua_setfield(L, -2, "chats");
+        lua_rawseti(L, -2, ++k);
     }
     return 1;
 }
@@ -404,6 +470,15 @@ static int l_ask(lua_State *L)
         return 0;
     ag_json_push(L, ans);
     cJSON_Delete(ans);
+    return 1;
+}
+
+/* sim._embed(text): true when text's embedding is at hand, else false
+ * (queued: the Lua side yields and is resumed when it is in) */
+static int l_embed(lua_State *L)
+{
+    lua_pushboolean(L,
+                    ag__sim_embed_need(S, me(L)->id, luaL_checkstring(L, 1)));
     return 1;
 }
 
@@ -514,6 +589,18 @@ static const char prelude[] =
     "end\n"
     "function sim.wait(seconds, events)\n"
     "  return coroutine.yield('wait', seconds, events)\n"
+    "end\n"
+    /* a text's embedding may have to come from the endpoint first */
+    "do\n"
+    "  local add, retrieve, need = memory.add, memory.retrieve, sim._embed\n"
+    "  function memory.add(kind, text, ...)\n"
+    "    if not need(text) then coroutine.yield('ask') end\n"
+    "    return add(kind, text, ...)\n"
+    "  end\n"
+    "  function memory.retrieve(query, ...)\n"
+    "    if not need(query) then coroutine.yield('ask') end\n"
+    "    return retrieve(query, ...)\n"
+    "  end\n"
     "end\n";
 
 int ag__sim_lua_open(struct ag__sim *s, char *err, size_t errlen)
@@ -526,8 +613,10 @@ int ag__sim_lua_open(struct ag__sim *s, char *err, size_t errlen)
         {"can_chat", l_can_chat}, {"chat_begin", l_chat_begin},
         {"say", l_say},         {"chat_end", l_chat_end},
         {"facts", l_facts},     {"learn", l_learn},
+        {"relation", l_relation}, {"acquaintances", l_acquaintances},
         {"rand", l_rand},       {"log", l_log},
-        {"_ask", l_ask},        {NULL, NULL}};
+        {"_ask", l_ask},        {"_embed", l_embed},
+        {NULL, NULL}};
     static const luaL_Reg memf[] = {{"add", l_mem_add},
                                     {"retrieve", l_mem_retrieve},
                                     {"since_reflection", l_mem_since},

@@ -32,6 +32,39 @@ static int write_json(const char *dir, const char *name, const cJSON *v)
     return rc;
 }
 
+/* Presence at planned events: each visit to an event's place before the
+ * event is over is kept as {agent, from, to} (to: when it left, absent
+ * while there); those whose visit overlaps the event attended it. */
+static void visit(struct ag__sim *s, int agent, int from, int to)
+{
+    for (int f = 0; f < s->w.nfacts; f++) {
+        const struct ag__sim_fact *fa = &s->w.facts[f];
+        cJSON *list, *e, *last = NULL;
+        char t[20];
+        if (fa->place < 0 || s->now >= fa->to)
+            continue;
+        list = cJSON_GetObjectItemCaseSensitive(s->presence, fa->id);
+        ag__sim_fmt_time(s->now, t);
+        if (from == fa->place) {
+            cJSON_ArrayForEach(e, list)
+            {
+                if (strcmp(ag_json_str(e, "agent"),
+                           s->w.personas[agent].name) == 0 &&
+                    !cJSON_GetObjectItemCaseSensitive(e, "to"))
+                    last = e;
+            }
+            if (last)
+                cJSON_AddStringToObject(last, "to", t);
+        }
+        if (to == fa->place) {
+            e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "agent", s->w.personas[agent].name);
+            cJSON_AddStringToObject(e, "from", t);
+            cJSON_AddItemToArray(list, e);
+        }
+    }
+}
+
 int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
 {
     char *path;
@@ -62,6 +95,15 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
                               cJSON_CreateArray());
         cJSON_AddItemToObject(s->presence, s->w.facts[f].id,
                               cJSON_CreateArray());
+    }
+    for (int i = 0; i < s->nagents; i++) /* where each one starts */
+        visit(s, i, -1, s->agents[i].place);
+    { /* where it came from: a script model is found beside it */
+        char *real = realpath(s->w.path, NULL);
+        cJSON_DeleteItemFromObjectCaseSensitive(s->w.json, "source");
+        if (real)
+            cJSON_AddStringToObject(s->w.json, "source", real);
+        free(real);
     }
     return write_json(s->out, "world.json", s->w.json);
 }
@@ -108,6 +150,7 @@ void ag__sim_learned(struct ag__sim *s, int agent, int fact, int from)
     char t[20];
 
     s->agents[agent].knows[fact] = 1;
+    s->agents[agent].teller[fact] = from;
     ag__sim_fmt_time(s->now, t);
     e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "agent", s->w.personas[agent].name);
@@ -138,38 +181,9 @@ void ag__sim_chatted(struct ag__sim *s, int a, int b)
     AG_UNUSED(n);
 }
 
-/* Presence at planned events: an agent who is in the event's place at any
- * moment of it is present. */
 void ag__sim_moved(struct ag__sim *s, int agent, int from, int to)
 {
-    for (int f = 0; f < s->w.nfacts; f++) {
-        const struct ag__sim_fact *fa = &s->w.facts[f];
-        cJSON *list, *last = NULL;
-        char t[20];
-        if (fa->place < 0 || s->now >= fa->to)
-            continue;
-        list = cJSON_GetObjectItemCaseSensitive(s->presence, fa->id);
-        ag__sim_fmt_time(s->now, t);
-        if (to == fa->place) {
-            cJSON *e = cJSON_CreateObject();
-            char ft[20];
-            ag__sim_fmt_time(s->now > fa->from ? s->now : fa->from, ft);
-            cJSON_AddStringToObject(e, "agent", s->w.personas[agent].name);
-            cJSON_AddStringToObject(e, "from", ft);
-            cJSON_AddItemToArray(list, e);
-        } else if (from == fa->place) {
-            cJSON *e;
-            cJSON_ArrayForEach(e, list)
-            {
-                if (strcmp(ag_json_str(e, "agent"),
-                           s->w.personas[agent].name) == 0 &&
-                    !cJSON_GetObjectItemCaseSensitive(e, "to"))
-                    last = e;
-            }
-            if (last)
-                cJSON_AddStringToObject(last, "to", t);
-        }
-    }
+    visit(s, agent, from, to);
 }
 
 /* The share of pairs that have talked, sampled each game hour. */
@@ -201,19 +215,24 @@ static cJSON *attendance(struct ag__sim *s)
     for (int f = 0; f < s->w.nfacts; f++) {
         const struct ag__sim_fact *fa = &s->w.facts[f];
         cJSON *e = cJSON_CreateObject(), *att = cJSON_CreateArray(), *p;
+        cJSON *during = cJSON_CreateArray();
         cJSON *pres = cJSON_GetObjectItemCaseSensitive(s->presence, fa->id);
         if (fa->place < 0) {
             cJSON_Delete(e);
             cJSON_Delete(att);
+            cJSON_Delete(during);
             continue;
         }
         cJSON_ArrayForEach(p, pres)
         {
             const char *name = ag_json_str(p, "agent");
+            const char *left = ag_json_str(p, "to");
             int dup = 0;
             const cJSON *q;
-            if (ag__sim_parse_time(ag_json_str(p, "from")) >= fa->to)
-                continue;
+            if (ag__sim_parse_time(ag_json_str(p, "from")) >= fa->to ||
+                (left && ag__sim_parse_time(left) <= fa->from))
+                continue; /* there before or after it, not during */
+            cJSON_AddItemToArray(during, cJSON_Duplicate(p, 1));
             cJSON_ArrayForEach(q, att) dup |= strcmp(q->valuestring, name) == 0;
             if (!dup)
                 cJSON_AddItemToArray(att, cJSON_CreateString(name));
@@ -221,10 +240,27 @@ static cJSON *attendance(struct ag__sim *s)
         cJSON_AddItemToObject(e, "place", cJSON_CreateString(
                                               s->w.places[fa->place].name));
         cJSON_AddItemToObject(e, "attendees", att);
-        cJSON_AddItemToObject(e, "present", cJSON_Duplicate(pres, 1));
+        cJSON_AddItemToObject(e, "present", during);
         cJSON_AddItemToObject(o, fa->id, e);
     }
     return o;
+}
+
+static void add_usage(cJSON *usage, const char *name,
+                      const struct ag__sim_usage *u)
+{
+    cJSON *o;
+
+    if (!u->calls && !u->cache_hits)
+        return;
+    o = cJSON_AddObjectToObject(usage, name);
+    cJSON_AddNumberToObject(o, "calls", (double)u->calls);
+    cJSON_AddNumberToObject(o, "cache_hits", (double)u->cache_hits);
+    cJSON_AddNumberToObject(o, "tokens_in", (double)u->tokens_in);
+    cJSON_AddNumberToObject(o, "tokens_out", (double)u->tokens_out);
+    cJSON_AddNumberToObject(o, "ms", u->ms);
+    cJSON_AddNumberToObject(o, "cost", u->cost);
+    cJSON_AddNumberToObject(o, "failures", (double)u->failures);
 }
 
 static int write_memories(struct ag__sim *s)
@@ -307,20 +343,9 @@ int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
     cJSON_AddItemToObject(rel, "density", cJSON_Duplicate(s->density, 1));
     cJSON_AddItemToObject(m, "events", attendance(s));
     usage = cJSON_AddObjectToObject(m, "usage");
-    for (int k = 0; k < AG__SIM_KINDS; k++) {
-        const struct ag__sim_usage *u = &s->usage[k];
-        cJSON *o;
-        if (!u->calls && !u->cache_hits)
-            continue;
-        o = cJSON_AddObjectToObject(usage, ag__sim_kind_name(k));
-        cJSON_AddNumberToObject(o, "calls", (double)u->calls);
-        cJSON_AddNumberToObject(o, "cache_hits", (double)u->cache_hits);
-        cJSON_AddNumberToObject(o, "tokens_in", (double)u->tokens_in);
-        cJSON_AddNumberToObject(o, "tokens_out", (double)u->tokens_out);
-        cJSON_AddNumberToObject(o, "ms", u->ms);
-        cJSON_AddNumberToObject(o, "cost", u->cost);
-        cJSON_AddNumberToObject(o, "failures", (double)u->failures);
-    }
+    for (int k = 0; k < AG__SIM_KINDS; k++)
+        add_usage(usage, ag__sim_kind_name(k), &s->usage[k]);
+    add_usage(usage, "embeddings", &s->eusage);
     if (s->stopping)
         cJSON_AddStringToObject(m, "stopped", s->stop_reason);
     if (fclose(s->timeline) != 0)

@@ -77,8 +77,14 @@ struct ag__sim_world {
     cJSON *json;  /* the world as loaded, for world.json */
 };
 
-/* Loads and checks a world file. Returns 0 or AG_ETASK with a message
- * naming the file, line or field. */
+/* Reads the settings section (NULL: all defaults) into *set. */
+void ag__sim_settings_load(const cJSON *settings,
+                           struct ag__sim_settings *set);
+
+/* Loads and checks a world file into *w (free with ag__sim_world_free).
+ * Returns 0, or AG_ETASK with a message "FILE: FIELD: what is wrong" (Lua's
+ * "FILE:LINE: ..." for a file that does not run) or -ENOMEM; *w is then
+ * left empty. */
 int ag__sim_world_load(const char *path, struct ag__sim_world *w, char *err,
                        size_t errlen);
 void ag__sim_world_free(struct ag__sim_world *w);
@@ -86,7 +92,8 @@ void ag__sim_world_free(struct ag__sim_world *w);
 int ag__sim_place_find(const struct ag__sim_world *w, const char *name);
 /* The index of the persona, or -1. */
 int ag__sim_persona_find(const struct ag__sim_world *w, const char *name);
-/* "YYYY-MM-DD HH:MM[:SS]" (UTC) to game seconds; -1 when malformed. */
+/* "YYYY-MM-DD HH:MM[:SS]" (UTC, exactly, a real date of 1970-9999) to
+ * game seconds; -1 when malformed. */
 int64_t ag__sim_parse_time(const char *s);
 /* Game seconds to "YYYY-MM-DD HH:MM:SS". */
 void ag__sim_fmt_time(int64_t t, char out[20]);
@@ -112,7 +119,9 @@ struct ag__sim_stream {
     double since_reflection; /* summed importance of new observations */
 };
 
-/* Adds a memory; text is copied, vec (dims floats) copied; returns its id. */
+/* Adds a memory; text is copied, vec (dims floats) copied; importance is
+ * clamped to 1-10; of evidence, the ids of earlier memories are kept.
+ * Returns its id. */
 int ag__sim_mem_add(struct ag__sim_stream *s, int kind, const char *text,
                     int importance, int64_t now, const float *vec, int dims,
                     const int *evidence, int nevidence);
@@ -123,6 +132,19 @@ int ag__sim_mem_add(struct ag__sim_stream *s, int kind, const char *text,
 int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query,
                          int dims, int64_t now,
                          const struct ag__sim_settings *set, int k, int *out);
+/* One memory's score for a query at a time: the raw parts and the total. */
+struct ag__sim_mem_score {
+    double recency;    /* recency_decay ^ game hours since last access */
+    double importance; /* importance / 10 */
+    double relevance;  /* cosine of query and memory; 0 without vectors */
+    double score;      /* the weighted sum, each part min-max normalised
+                          over the stream (0.5 when all are equal) */
+};
+/* Scores every memory of s as ag__sim_mem_retrieve does, into out[0, s->n)
+ * (the caller's array), changing nothing; query may be NULL. Returns s->n. */
+int ag__sim_mem_score(const struct ag__sim_stream *s, const float *query,
+                      int dims, int64_t now, const struct ag__sim_settings *set,
+                      struct ag__sim_mem_score *out);
 void ag__sim_stream_free(struct ag__sim_stream *s);
 
 /* ---- the run (sim-engine.c) --------------------------------------------- */
@@ -142,6 +164,8 @@ struct ag__sim_agent {
     int woken;        /* an event woke it (sim.wait returns early) */
     int started;      /* its coroutine has been resumed once */
     unsigned char *knows; /* per fact: 1 when held */
+    int *teller;          /* per fact: who told it, -1 when seeded */
+    int after_chat;       /* who it last talked with, until it reacts; -1 */
     struct ag__sim_stream mem;
     int64_t *chat_end; /* per other agent: when their last chat ended */
     int *chats;        /* per other agent: how many chats */
@@ -163,7 +187,10 @@ struct ag__sim_qitem {
     int agent;
 };
 
-struct ag__sim_call; /* a model call in flight (sim-llm.c) */
+struct ag__sim_call;   /* a model call in flight (sim-llm.c) */
+struct ag__sim_etext;  /* a text waiting for its embedding (sim-embed.c) */
+struct ag__sim_ebatch; /* an embeddings request in flight */
+struct ag_embed_cache;
 
 struct ag__sim {
     uv_loop_t *loop;
@@ -190,6 +217,15 @@ struct ag__sim {
     int inflight, waiting; /* calls in flight; agents waiting for one */
     struct ag__sim_call *queue, *queue_tail; /* calls not yet sent */
     struct ag__sim_usage usage[AG__SIM_KINDS];
+
+    /* embeddings (sim-embed.c) */
+    int embed_remote; /* from the endpoint, not the local embedder */
+    char *embed_model;
+    struct ag_embed_cache *ecache;
+    struct ag__sim_etext *epending; /* texts not yet sent */
+    int nepending, capepending;
+    struct ag__sim_ebatch *ebatches; /* in flight */
+    struct ag__sim_usage eusage;
     long new_calls, new_tokens;
     double new_cost;
 
@@ -211,6 +247,9 @@ struct ag__sim {
 };
 
 /* sim-engine.c */
+/* Where cognition.lua and prompts/ are: $AGENT_SIM_DIR, the installed
+ * folder, or the source tree's (malloc'd). */
+char *ag__sim_dir(void);
 void ag__sim_schedule(struct ag__sim *s, int agent, int64_t t);
 void ag__sim_wake_place(struct ag__sim *s, int place, int except);
 uint64_t ag__sim_draw(struct ag__sim *s, int agent, uint32_t purpose);
@@ -228,18 +267,32 @@ int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen);
 /* sim-llm.c: prompts, the cache, the concurrency limit, usage */
 int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
                      size_t errlen);
-/* Asks the model for kind with facts (borrowed). Returns 1 and the parsed
- * answer in *answer when the cache had it, 0 when the call was queued (the
- * agent waits; its answer lands in agent->answer), or a negative code. */
+/* Asks the model for kind with facts (borrowed). Returns 0: the agent
+ * waits, and its answer lands in agent->answer at the end of the round
+ * (at once when the cache has it: it is still applied in the round's
+ * order, so a cached run is the same run), or a negative code. *answer is
+ * left NULL (kept for callers that take an answer at once). */
 int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
                 const cJSON *facts, cJSON **answer);
+/* Sends the calls (and embeddings) queued; the engine calls it once every
+ * agent of a round has had its turn, so that identical requests merge. */
+void ag__sim_flush(struct ag__sim *s);
 /* Loads answers recorded in an audit log into the cache (replay). */
 int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
                         size_t errlen);
 const char *ag__sim_kind_name(int k);
 void ag__sim_llm_free(struct ag__sim *s);
+/* sim-embed.c: embeddings for memory relevance */
+int ag__sim_embed_init(struct ag__sim *s, char *err, size_t errlen);
+void ag__sim_embed_free(struct ag__sim *s);
+/* 1 when text's embedding is at hand; 0 when it was queued (the agent
+ * waits, as for a model answer) */
+int ag__sim_embed_need(struct ag__sim *s, int agent, const char *text);
+void ag__sim_embed_flush(struct ag__sim *s);
 /* The embedding of text into out (s->w.set.dims floats). */
 void ag__sim_embed(struct ag__sim *s, const char *text, float *out);
+/* Caches the vectors of an audit log's embed.response record's data. */
+int ag__sim_embed_preload(struct ag__sim *s, const cJSON *data);
 
 /* sim-lua.c: the API of the cognition code */
 int ag__sim_lua_open(struct ag__sim *s, char *err, size_t errlen);

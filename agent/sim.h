@@ -164,6 +164,33 @@ struct ag_sim_result {
 int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
                char *err, size_t errlen);
 
+/* ---- Interviews (sim-interview.c) ----------------------------------------
+ *
+ * `agent sim interview DIR AGENT "question"`: asks an agent of a run's
+ * output folder a question, from what the run left (persona, memory
+ * stream, facts held and from whom, plan and place at the end), through the
+ * "interview" prompt. The answer's cited facts are checked against the
+ * agent's provenance. The report:
+ *   {"agent", "question", "answer", "at": game time,
+ *    "facts": [{"fact", "since", "chain": [teller, their teller, ...],
+ *               "memories": [ids of memories that mention it]}],
+ *    "unsupported": [{"fact", "why"}],   -- hallucinations
+ *    "hallucination": bool}
+ * The question and the report are appended to DIR/audit.jsonl.
+ */
+struct ag_sim_interview_opts {
+    const char *dir;      /* the run's --out folder */
+    const char *agent;    /* a persona's name */
+    const char *question;
+    const char *model;    /* "provider:name" overriding the run's, or NULL */
+};
+
+/* Returns 0 and the report in *report (cJSON_Delete it), or -1 with a
+ * message in err. */
+struct cJSON;
+int ag_sim_interview(const struct ag_sim_interview_opts *o,
+                     struct cJSON **report, char *err, size_t errlen);
+
 /* A counter-based random number: the same (seed, agent, purpose, counter)
  * always gives the same 64 bits, whatever was drawn before (SplitMix64
  * over a hash of the key). */

@@ -1244,7 +1244,11 @@ function K.chat(f, agent)
   -- speaker's memories of the partner mention them)
   local said, memtext = {}, {}
   for _, m in ipairs(list(f.memories)) do
-    memtext[#memtext + 1] = str(type(m) == "table" and m.text or m)
+    local t = str(type(m) == "table" and m.text or m)
+    -- only memories of this partner count (retrieval brings others too)
+    if contains(t, partner) or contains(t, pfirst) then
+      memtext[#memtext + 1] = t
+    end
   end
   memtext = table.concat(memtext, " ")
   for _, fact in ipairs(list(f.known_facts)) do
