@@ -134,8 +134,8 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "agent sim: %s\n", err);
     if (rc == 0 && !quiet)
         fprintf(stderr, "agent sim: %ld events, %ld model calls, %ld cache "
-                        "hits; written to %s\n",
-                res.events, res.calls, res.cache_hits, o.out);
+                        "hits, %ld failed; written to %s\n",
+                res.events, res.calls, res.cache_hits, res.failures, o.out);
     return rc == 0 ? AG_EXIT_OK : rc == 1 ? AG_EXIT_FAILED : AG_EXIT_USAGE;
 }
 

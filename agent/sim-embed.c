@@ -121,15 +121,17 @@ int ag__sim_embed_need(struct ag__sim *s, int agent, const char *text)
     float one;
     struct ag__sim_etext *t;
 
-    if (!s->embed_remote || !s->w.set.memory)
+    if (!s->w.set.memory)
         return 1;
     s->agents[agent].state = AG__SIM_MODEL;
     s->waiting++;
-    /* A vector at hand is still given at the end of the round, as one from
-     * the endpoint would be. With room for no float, a cached vector
-     * answers "too big". */
-    if (ag_embed_cache_get(s->ecache, s->embed_model, text, &one, 0) ==
-        AG_ETOOBIG) {
+    /* A vector at hand (the local embedder's, or a cached one) is still
+     * given at the end of the round, as one from the endpoint would be: a
+     * run is the same run whichever gives the vectors. With room for no
+     * float, a cached vector answers "too big". */
+    if (!s->embed_remote ||
+        ag_embed_cache_get(s->ecache, s->embed_model, text, &one, 0) ==
+            AG_ETOOBIG) {
         s->agents[agent].answer = cJSON_CreateTrue();
         return 0;
     }
@@ -172,6 +174,14 @@ static void audit_batch(struct ag__sim *s, const struct ag__sim_ebatch *b,
     cJSON_AddNumberToObject(d, "latency_ms", ms);
     ag_audit_write(s->audit, s->run, (unsigned)b->t[0].agents[0] + 1, 0,
                    "embed.response", d);
+}
+
+static void on_attempt(void *ud, const struct ag_llm_attempt *at)
+{
+    struct ag__sim_ebatch *b = ud;
+
+    b->s->eusage.retries++;
+    ag__sim_audit_attempt(b->s, b->t[0].agents[0], "embed.attempt", at);
 }
 
 static void on_done(void *ud, int err, struct ag_embed_reply *r,
@@ -235,7 +245,7 @@ void ag__sim_embed_flush(struct ag__sim *s)
     while (done < s->nepending) {
         int n = s->nepending - done, rc;
         struct ag__sim_ebatch *b = ag_xcalloc(1, sizeof *b);
-        struct ag_embed_cb cb = {NULL, NULL, on_done, b};
+        struct ag_embed_cb cb = {NULL, on_attempt, on_done, b};
         const char **texts;
 
         if (n > AG_EMBED_MAX_TEXTS)

@@ -558,8 +558,11 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     }
     res->now = s.now;
     res->calls = s.new_calls;
-    for (int k = 0; k < AG__SIM_KINDS; k++)
+    for (int k = 0; k < AG__SIM_KINDS; k++) {
         res->cache_hits += s.usage[k].cache_hits;
+        res->failures += s.usage[k].failures;
+    }
+    res->failures += s.eusage.failures;
     res->events = (long)s.tseq;
 out:
     if (s.timeline && ag__sim_out_close(&s, err, errlen) < 0 && !status)

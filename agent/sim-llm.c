@@ -82,7 +82,9 @@ int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
         free(path);
         if (rc < 0)
             return rc;
-        s->model_name = ag_xstrdup("script");
+        /* the script's name is the model's: another script is another
+         * model, and does not answer from this one's cache */
+        s->model_name = ag_xstrdup(spec);
         s->llm.script = s->script;
     } else {
         const struct ag_codec *c = ag_codec_find(s->provider);
@@ -301,12 +303,42 @@ static void deliver(struct ag__sim *s, struct ag__sim_call *c,
         struct ag__sim_agent *a = &s->agents[c->agents[i]];
         cJSON *ans = first_object(text);
         if (!ans) {
-            s->usage[c->kind].failures++;
+            if (s->usage[c->kind].failures++ == 0 && *text)
+                ag_warn("sim: a %s answer holds no JSON object (\"%.60s\"); "
+                        "the agent goes on with %s (counted in metrics.json "
+                        "as failures)",
+                        kinds[c->kind], text, defaults[c->kind]);
             ans = cJSON_Parse(defaults[c->kind]);
         }
         a->answer = ans;
         a->call = NULL;
     }
+}
+
+/* A failed attempt (it is retried, or the call fails): an "error" record
+ * as agent run writes, so that a run's log shows every 429 and cut. */
+void ag__sim_audit_attempt(struct ag__sim *s, int agent, const char *what,
+                           const struct ag_llm_attempt *at)
+{
+    cJSON *d;
+
+    if (!s->audit)
+        return;
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "what", what);
+    cJSON_AddNumberToObject(d, "attempt", at->n);
+    cJSON_AddNumberToObject(d, "status", (double)at->status);
+    cJSON_AddStringToObject(d, "message", at->message ? at->message : "");
+    cJSON_AddNumberToObject(d, "retry_in_ms", at->retry_in_ms);
+    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "error", d);
+}
+
+static void on_attempt(void *ud, const struct ag_llm_attempt *at)
+{
+    struct ag__sim_call *c = ud;
+
+    c->s->usage[c->kind].retries++;
+    ag__sim_audit_attempt(c->s, c->agents[0], "llm.attempt", at);
 }
 
 static void on_done(void *ud, int err, struct ag_llm_reply *r,
@@ -350,7 +382,7 @@ static void send_next(struct ag__sim *s)
         struct ag__sim_call *c = s->queue;
         struct ag_msg m[2];
         struct ag_llm_req req;
-        struct ag_llm_cb cb = {NULL, NULL, NULL, on_done, c};
+        struct ag_llm_cb cb = {NULL, NULL, on_attempt, on_done, c};
         int rc;
 
         s->queue = c->next;

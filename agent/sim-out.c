@@ -261,6 +261,7 @@ static void add_usage(cJSON *usage, const char *name,
     cJSON_AddNumberToObject(o, "ms", u->ms);
     cJSON_AddNumberToObject(o, "cost", u->cost);
     cJSON_AddNumberToObject(o, "failures", (double)u->failures);
+    cJSON_AddNumberToObject(o, "retries", (double)u->retries);
 }
 
 static int write_memories(struct ag__sim *s)

@@ -175,7 +175,7 @@ struct ag__sim_agent {
 };
 
 struct ag__sim_usage {
-    long calls, cache_hits, tokens_in, tokens_out, failures;
+    long calls, cache_hits, tokens_in, tokens_out, failures, retries;
     double ms, cost;
 };
 
@@ -281,6 +281,11 @@ void ag__sim_flush(struct ag__sim *s);
 int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
                         size_t errlen);
 const char *ag__sim_kind_name(int k);
+/* Writes a failed attempt of a call (what: "llm.attempt", "embed.attempt")
+ * to the audit log. */
+struct ag_llm_attempt;
+void ag__sim_audit_attempt(struct ag__sim *s, int agent, const char *what,
+                           const struct ag_llm_attempt *at);
 void ag__sim_llm_free(struct ag__sim *s);
 /* sim-embed.c: embeddings for memory relevance */
 int ag__sim_embed_init(struct ag__sim *s, char *err, size_t errlen);

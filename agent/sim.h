@@ -156,6 +156,7 @@ struct ag_sim_result {
     long calls;      /* model calls made (not from the cache) */
     long cache_hits;
     long events;     /* timeline events */
+    long failures;   /* calls that failed, or whose answer was unusable */
 };
 
 /* Runs a world. Returns 0 when it reached its end, 1 when a limit stopped
