@@ -82,8 +82,10 @@ static int run_main(int argc, char **argv)
         case 's':
             o.seed = strtoull(optarg, &end, 10);
             if (*end || !*optarg) {
-                fprintf(stderr, "agent sim: --seed must be a number (got "
-                                "\"%s\")\n", optarg);
+                fprintf(stderr,
+                        "agent sim: --seed must be a number (got "
+                        "\"%s\")\n",
+                        optarg);
                 return AG_EXIT_USAGE;
             }
             break;
@@ -99,8 +101,10 @@ static int run_main(int argc, char **argv)
         case 't':
             o.tick = (int)strtol(optarg, &end, 10);
             if (*end || o.tick < 1) {
-                fprintf(stderr, "agent sim: --tick must be a positive number "
-                                "of seconds (got \"%s\")\n", optarg);
+                fprintf(stderr,
+                        "agent sim: --tick must be a positive number "
+                        "of seconds (got \"%s\")\n",
+                        optarg);
                 return AG_EXIT_USAGE;
             }
             break;
@@ -133,8 +137,9 @@ static int run_main(int argc, char **argv)
     if (err[0])
         fprintf(stderr, "agent sim: %s\n", err);
     if (rc == 0 && !quiet)
-        fprintf(stderr, "agent sim: %ld events, %ld model calls, %ld cache "
-                        "hits, %ld failed; written to %s\n",
+        fprintf(stderr,
+                "agent sim: %ld events, %ld model calls, %ld cache "
+                "hits, %ld failed; written to %s\n",
                 res.events, res.calls, res.cache_hits, res.failures, o.out);
     return rc == 0 ? AG_EXIT_OK : rc == 1 ? AG_EXIT_FAILED : AG_EXIT_USAGE;
 }
@@ -142,10 +147,10 @@ static int run_main(int argc, char **argv)
 /* agent sim view DIR [-o FILE] */
 static int view_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, NULL,
-                                          'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {0}};
     const char *out = NULL;
     char err[1024] = "";
     int c;
@@ -264,10 +269,8 @@ static int interview_main(int argc, char **argv)
                 printf("from the start");
             else {
                 printf("told by");
-                cJSON_ArrayForEach(t, chain) printf("%s %s",
-                                                    t == chain->child ? ""
-                                                                      : " <-",
-                                                    t->valuestring);
+                cJSON_ArrayForEach(t, chain) printf(
+                    "%s %s", t == chain->child ? "" : " <-", t->valuestring);
             }
             printf(" (%d memories mention it)\n",
                    cJSON_GetArraySize(

@@ -64,9 +64,9 @@ int ag__sim_embed_init(struct ag__sim *s, char *err, size_t errlen)
                 "\"local\" to say so)");
         s->embed_remote = 0;
     }
-    s->embed_model =
-        ag_xstrdup(model ? model : s->embed_remote ? "text-embedding-3-small"
-                                                   : "local");
+    s->embed_model = ag_xstrdup(model             ? model
+                                : s->embed_remote ? "text-embedding-3-small"
+                                                  : "local");
     return ag_embed_cache_new(ECACHE_BYTES, &s->ecache);
 }
 
@@ -110,8 +110,8 @@ static int join(struct ag__sim *s, int agent, const char *text)
                 hit = &b->t[i];
     if (!hit)
         return 0;
-    hit->agents =
-        ag_xrealloc(hit->agents, sizeof *hit->agents * (size_t)(hit->nagents + 1));
+    hit->agents = ag_xrealloc(hit->agents,
+                              sizeof *hit->agents * (size_t)(hit->nagents + 1));
     hit->agents[hit->nagents++] = agent;
     return 1;
 }
@@ -129,9 +129,8 @@ int ag__sim_embed_need(struct ag__sim *s, int agent, const char *text)
      * given at the end of the round, as one from the endpoint would be: a
      * run is the same run whichever gives the vectors. With room for no
      * float, a cached vector answers "too big". */
-    if (!s->embed_remote ||
-        ag_embed_cache_get(s->ecache, s->embed_model, text, &one, 0) ==
-            AG_ETOOBIG) {
+    if (!s->embed_remote || ag_embed_cache_get(s->ecache, s->embed_model, text,
+                                               &one, 0) == AG_ETOOBIG) {
         s->agents[agent].answer = cJSON_CreateTrue();
         return 0;
     }
@@ -139,8 +138,8 @@ int ag__sim_embed_need(struct ag__sim *s, int agent, const char *text)
         return 0;
     if (s->nepending == s->capepending) {
         s->capepending = s->capepending ? 2 * s->capepending : 16;
-        s->epending = ag_xrealloc(s->epending, sizeof *s->epending *
-                                                   (size_t)s->capepending);
+        s->epending = ag_xrealloc(s->epending,
+                                  sizeof *s->epending * (size_t)s->capepending);
     }
     t = &s->epending[s->nepending++];
     t->text = ag_xstrdup(text);

@@ -204,6 +204,7 @@ static void progress(struct ag__sim *s)
     char t[20];
     long calls = 0, hits = 0, tok = 0;
     double cost = 0;
+    int awake = 0;
 
     for (int k = 0; k < AG__SIM_KINDS; k++) {
         calls += s->usage[k].calls;
@@ -211,11 +212,16 @@ static void progress(struct ag__sim *s)
         tok += s->usage[k].tokens_in + s->usage[k].tokens_out;
         cost += s->usage[k].cost;
     }
+    for (int i = 0; i < s->nagents; i++) {
+        const struct ag__sim_agent *a = &s->agents[i];
+        awake += a->state != AG__SIM_DONE &&
+                 !(a->activity && strstr(a->activity, "sleep"));
+    }
     ag__sim_fmt_time(s->now, t);
     fprintf(stderr,
-            "\r%s · %d agents · %ld model calls · %ld cache hits · %ld "
-            "tokens · $%.4f  ",
-            t, s->nagents, calls, hits, tok, cost);
+            "\r%.16s · %d of %d agents awake · %ld model calls · %ld cache "
+            "hits · %ld tokens · $%.4f  ",
+            t, awake, s->nagents, calls, hits, tok, cost);
     fflush(stderr);
 }
 
@@ -368,16 +374,17 @@ static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
     int rc = ag_read_file(path, 1u << 20, &data, NULL);
 
     if (rc < 0) {
-        snprintf(err, errlen, "%s: %s: nothing to resume (a run leaves a "
-                              "checkpoint only when a limit stops it)",
+        snprintf(err, errlen,
+                 "%s: %s: nothing to resume (a run leaves a "
+                 "checkpoint only when a limit stops it)",
                  path, ag_strerror(rc));
         free(path);
         return rc;
     }
     c = cJSON_Parse(data);
     free(data);
-    if (!cJSON_IsObject(c) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
-                                  c, "seed"))) {
+    if (!cJSON_IsObject(c) ||
+        !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, "seed"))) {
         snprintf(err, errlen, "%s: not a checkpoint", path);
         cJSON_Delete(c);
         free(path);
@@ -437,8 +444,9 @@ static int run_light(const struct ag_sim_opts *o, struct ag_sim_result *res,
         start = w.start;
         ag__sim_world_free(&w);
         if (until <= start || until - start > UINT32_MAX) {
-            snprintf(err, errlen, "--until must be a game time after the "
-                                  "start (\"YYYY-MM-DD HH:MM\")");
+            snprintf(err, errlen,
+                     "--until must be a game time after the "
+                     "start (\"YYYY-MM-DD HH:MM\")");
             return 2;
         }
         lo.until = (uint32_t)(until - start);
@@ -488,8 +496,9 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
         goto out;
     }
     if (s.until < s.w.start) {
-        snprintf(err, errlen, "--until must be a game time after the start "
-                              "(\"YYYY-MM-DD HH:MM\")");
+        snprintf(err, errlen,
+                 "--until must be a game time after the start "
+                 "(\"YYYY-MM-DD HH:MM\")");
         status = 2;
         goto out;
     }
@@ -552,8 +561,9 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     }
     if (status == 1 && s.stopping) {
         write_checkpoint(&s, o);
-        snprintf(err, errlen, "stopped: %s (checkpoint in %s/checkpoint.json;"
-                              " resume with --resume)",
+        snprintf(err, errlen,
+                 "stopped: %s (checkpoint in %s/checkpoint.json;"
+                 " resume with --resume)",
                  s.stop_reason, s.out);
     }
     res->now = s.now;

@@ -162,7 +162,8 @@ static void on_memory(const cJSON *m, void *ud)
     free(vec);
 }
 
-/* ---- provenance ----------------------------------------------------------- */
+/* ---- provenance -----------------------------------------------------------
+ */
 
 static const cJSON *holder_of(const cJSON *metrics, const char *fact,
                               const char *agent)
@@ -268,8 +269,7 @@ static cJSON *check(const cJSON *world, const cJSON *metrics,
             for (int i = 0; i < st->n; i++)
                 if (mentions(st->m[i].text, id->valuestring,
                              ag_json_str(wf, "text")))
-                    cJSON_AddItemToArray(mems,
-                                         cJSON_CreateNumber(st->m[i].id));
+                    cJSON_AddItemToArray(mems, cJSON_CreateNumber(st->m[i].id));
         }
         cJSON_AddItemToArray(facts, o);
     }
@@ -277,7 +277,8 @@ static cJSON *check(const cJSON *world, const cJSON *metrics,
     if (!cited && text) {
         while (isspace((unsigned char)*text))
             text++;
-        if (strncasecmp(text, "yes", 3) == 0 && !isalpha((unsigned char)text[3])) {
+        if (strncasecmp(text, "yes", 3) == 0 &&
+            !isalpha((unsigned char)text[3])) {
             cJSON *b = cJSON_CreateObject();
             cJSON_AddStringToObject(b, "fact", "");
             cJSON_AddStringToObject(b, "why",
@@ -309,9 +310,8 @@ static cJSON *known_facts(const cJSON *world, const cJSON *metrics,
         o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "id", id);
         cJSON_AddStringToObject(o, "text", ag_json_str(f, "text"));
-        cJSON_AddStringToObject(o, "from", ag_json_str(h, "from")
-                                               ? ag_json_str(h, "from")
-                                               : "");
+        cJSON_AddStringToObject(
+            o, "from", ag_json_str(h, "from") ? ag_json_str(h, "from") : "");
         if (ev)
             cJSON_AddItemToObject(o, "event", cJSON_Duplicate(ev, 1));
         cJSON_AddItemToArray(out, o);
@@ -325,10 +325,9 @@ static cJSON *acquaintances(const cJSON *world, const cJSON *metrics,
     cJSON *out = cJSON_CreateArray();
     const cJSON *e, *k;
 
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(metrics,
-                                                               "relations"),
-                              "edges"))
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItemCaseSensitive(
+               cJSON_GetObjectItemCaseSensitive(metrics, "relations"), "edges"))
     {
         const char *a = ag_json_str(e, "a"), *b = ag_json_str(e, "b");
         const char *other = a && strcmp(a, agent) == 0   ? b
@@ -363,18 +362,13 @@ static cJSON *acquaintances(const cJSON *world, const cJSON *metrics,
 
 static char *persona_text(const cJSON *p)
 {
-    return ag_xasprintf("%s (%d): %s. %s %s %s", ag_json_str(p, "name"),
-                        (int)ag_json_num(p, "age", 0),
-                        ag_json_str(p, "innate") ? ag_json_str(p, "innate")
-                                                 : "",
-                        ag_json_str(p, "learned") ? ag_json_str(p, "learned")
-                                                  : "",
-                        ag_json_str(p, "currently")
-                            ? ag_json_str(p, "currently")
-                            : "",
-                        ag_json_str(p, "lifestyle")
-                            ? ag_json_str(p, "lifestyle")
-                            : "");
+    return ag_xasprintf(
+        "%s (%d): %s. %s %s %s", ag_json_str(p, "name"),
+        (int)ag_json_num(p, "age", 0),
+        ag_json_str(p, "innate") ? ag_json_str(p, "innate") : "",
+        ag_json_str(p, "learned") ? ag_json_str(p, "learned") : "",
+        ag_json_str(p, "currently") ? ag_json_str(p, "currently") : "",
+        ag_json_str(p, "lifestyle") ? ag_json_str(p, "lifestyle") : "");
 }
 
 /* ---- the interview ------------------------------------------------------ */
@@ -430,8 +424,8 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
         {
             if (b.len)
                 ag_buf_adds(&b, ", ");
-            ag_buf_adds(&b, ag_json_str(p, "name") ? ag_json_str(p, "name")
-                                                   : "?");
+            ag_buf_adds(&b,
+                        ag_json_str(p, "name") ? ag_json_str(p, "name") : "?");
         }
         snprintf(err, errlen, "%s/world.json: no agent \"%s\" (the agents: %s)",
                  o->dir, o->agent, ag_buf_cstr(&b));
@@ -449,9 +443,9 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     s.w.path = ag_xasprintf("%s/world.json", o->dir);
     s.w.dir = source_dir;
     source_dir = NULL;
-    s.w.model = ag_json_str(world, "model") ? ag_xstrdup(ag_json_str(world,
-                                                                       "model"))
-                                            : NULL;
+    s.w.model = ag_json_str(world, "model")
+                    ? ag_xstrdup(ag_json_str(world, "model"))
+                    : NULL;
     s.w.json = world;
     ag__sim_settings_load(cJSON_GetObjectItemCaseSensitive(world, "settings"),
                           &s.w.set);
@@ -505,9 +499,9 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     cJSON_AddStringToObject(facts, "persona", ptext);
     cJSON_AddStringToObject(facts, "now", ls.now);
     cJSON_AddStringToObject(facts, "place", ls.place);
-    cJSON_AddStringToObject(facts, "home", ag_json_str(persona, "home")
-                                               ? ag_json_str(persona, "home")
-                                               : "");
+    cJSON_AddStringToObject(
+        facts, "home",
+        ag_json_str(persona, "home") ? ag_json_str(persona, "home") : "");
     cJSON_AddStringToObject(facts, "question", o->question);
     cJSON_AddItemToObject(facts, "known_facts",
                           known_facts(world, metrics, o->agent));
@@ -535,10 +529,9 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     *report = check(world, metrics, &st, o->agent, answer);
     cJSON_AddStringToObject(*report, "agent", o->agent);
     cJSON_AddStringToObject(*report, "question", o->question);
-    cJSON_AddStringToObject(*report, "answer",
-                            ag_json_str(answer, "answer")
-                                ? ag_json_str(answer, "answer")
-                                : "");
+    cJSON_AddStringToObject(
+        *report, "answer",
+        ag_json_str(answer, "answer") ? ag_json_str(answer, "answer") : "");
     cJSON_AddStringToObject(*report, "at", ls.now);
     ag_audit_write(s.audit, s.run, 1, 0, "sim.interview",
                    cJSON_Duplicate(*report, 1));

@@ -2,13 +2,13 @@
  * sim-llm.c: the simulation's model calls. A call renders a named template
  * (sim/prompts/<kind>.txt: a machine-readable header, the static part,
  * then the facts; sent as a system message, the static part, and a user
- * message, the header and the facts), looks the request up in the response cache (keyed by the
- * SHA-256 of the provider-neutral request, so identical requests are asked
- * once, and an audit log can answer them all again with no endpoint), and
- * otherwise goes through the spine's client, at most `concurrency` at a
- * time. Answers are JSON objects (the first one in the reply); a reply with
- * none counts as a failure and the kind's default is used. Every call is
- * written to the run's audit log as llm.request + llm.response.
+ * message, the header and the facts), looks the request up in the response
+ * cache (keyed by the SHA-256 of the provider-neutral request, so identical
+ * requests are asked once, and an audit log can answer them all again with no
+ * endpoint), and otherwise goes through the spine's client, at most
+ * `concurrency` at a time. Answers are JSON objects (the first one in the
+ * reply); a reply with none counts as a failure and the kind's default is used.
+ * Every call is written to the run's audit log as llm.request + llm.response.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,15 +20,21 @@
 #include "sim-private.h"
 
 static const char *const kinds[AG__SIM_KINDS] = {
-    "importance", "day_plan",  "hourly",    "decompose", "react",
-    "chat",       "chat_summary", "questions", "insights", "interview"};
+    "importance", "day_plan",     "hourly",    "decompose", "react",
+    "chat",       "chat_summary", "questions", "insights",  "interview"};
 
 /* What a kind's answer is when the model gives none that parses. */
 static const char *const defaults[AG__SIM_KINDS] = {
-    "{\"importance\":3}", "{\"plan\":[]}", "{\"blocks\":[]}",
-    "{\"actions\":[]}",   "{\"react\":false}", "{\"say\":\"\",\"end\":true}",
-    "{\"summary\":\"\",\"facts\":[]}", "{\"questions\":[]}",
-    "{\"insights\":[]}", "{\"answer\":\"\",\"facts\":[]}"};
+    "{\"importance\":3}",
+    "{\"plan\":[]}",
+    "{\"blocks\":[]}",
+    "{\"actions\":[]}",
+    "{\"react\":false}",
+    "{\"say\":\"\",\"end\":true}",
+    "{\"summary\":\"\",\"facts\":[]}",
+    "{\"questions\":[]}",
+    "{\"insights\":[]}",
+    "{\"answer\":\"\",\"facts\":[]}"};
 
 struct ag__sim_call {
     struct ag__sim_call *next;
@@ -90,19 +96,19 @@ int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
         const struct ag_codec *c = ag_codec_find(s->provider);
         const char *key, *url;
         if (!c) {
-            snprintf(err, errlen, "model provider must be openai, anthropic "
-                                  "or script (got \"%s\")",
+            snprintf(err, errlen,
+                     "model provider must be openai, anthropic "
+                     "or script (got \"%s\")",
                      s->provider);
             return AG_ETASK;
         }
         s->model_name = ag_xstrdup(colon + 1);
         s->llm.codec = c;
-        key = getenv(strcmp(s->provider, "anthropic") == 0
-                         ? "ANTHROPIC_API_KEY"
-                         : "OPENAI_API_KEY");
-        url = getenv(strcmp(s->provider, "anthropic") == 0
-                         ? "ANTHROPIC_BASE_URL"
-                         : "OPENAI_BASE_URL");
+        key = getenv(strcmp(s->provider, "anthropic") == 0 ? "ANTHROPIC_API_KEY"
+                                                           : "OPENAI_API_KEY");
+        url =
+            getenv(strcmp(s->provider, "anthropic") == 0 ? "ANTHROPIC_BASE_URL"
+                                                         : "OPENAI_BASE_URL");
         s->llm.api_key = key && *key ? key : NULL;
         s->llm.base_url = url && *url ? url : NULL;
     }
@@ -147,8 +153,8 @@ static void split_template(const char *t, char **sys, char **user)
     while (*p == '\n')
         p++;
     stat = p;
-    for (dyn = p; *dyn; dyn = strchr(dyn, '\n') ? strchr(dyn, '\n') + 1
-                                               : dyn + strlen(dyn)) {
+    for (dyn = p; *dyn;
+         dyn = strchr(dyn, '\n') ? strchr(dyn, '\n') + 1 : dyn + strlen(dyn)) {
         const char *nl = strchr(dyn, '\n'), *ph = strstr(dyn, "{{");
         if (ph && (!nl || ph < nl))
             break;
@@ -296,8 +302,7 @@ static void audit_call(struct ag__sim *s, struct ag__sim_call *c, int agent,
     ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.response", d);
 }
 
-static void deliver(struct ag__sim *s, struct ag__sim_call *c,
-                    const char *text)
+static void deliver(struct ag__sim *s, struct ag__sim_call *c, const char *text)
 {
     for (int i = 0; i < c->nagents; i++) {
         struct ag__sim_agent *a = &s->agents[c->agents[i]];
@@ -468,8 +473,8 @@ int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
             s->queue = c;
         s->queue_tail = c;
     }
-    c->agents = ag_xrealloc(c->agents, sizeof *c->agents *
-                                           (size_t)(c->nagents + 1));
+    c->agents =
+        ag_xrealloc(c->agents, sizeof *c->agents * (size_t)(c->nagents + 1));
     c->agents[c->nagents++] = agent;
     s->agents[agent].call = c;
     s->waiting++;
@@ -500,7 +505,8 @@ int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
         cJSON *rec = cJSON_Parse(line);
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "data");
         const char *type = ag_json_str(rec, "type");
-        const char *h = ag_json_str(d, "sha256"), *text = ag_json_str(d, "text");
+        const char *h = ag_json_str(d, "sha256"),
+                   *text = ag_json_str(d, "text");
         if (type && strcmp(type, "embed.response") == 0)
             ag__sim_embed_preload(s, d);
         if (type && strcmp(type, "llm.response") == 0 && h && text &&

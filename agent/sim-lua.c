@@ -337,9 +337,10 @@ static int l_facts(lua_State *L)
         lua_createtable(L, 0, 4);
         set_str(L, "id", fa->id);
         set_str(L, "text", fa->text);
-        set_str(L, "from", S->agents[who].teller[f] >= 0
-                               ? S->w.personas[S->agents[who].teller[f]].name
-                               : "");
+        set_str(L, "from",
+                S->agents[who].teller[f] >= 0
+                    ? S->w.personas[S->agents[who].teller[f]].name
+                    : "");
         if (fa->place >= 0) {
             char t[20];
             lua_createtable(L, 0, 3);
@@ -383,8 +384,7 @@ static int l_acquaintances(lua_State *L)
 
     lua_newtable(L);
     for (int b = 0; b < n; b++) {
-        const char *how = S->w.knows_how ? S->w.knows_how[a->id * n + b]
-                                         : NULL;
+        const char *how = S->w.knows_how ? S->w.knows_how[a->id * n + b] : NULL;
         if (b == a->id || !(S->w.knows[a->id * n + b] || a->chats[b] > 0))
             continue;
         lua_createtable(L, 0, 3);
@@ -425,10 +425,10 @@ static int l_rand(lua_State *L)
 
     if (n < 1)
         return luaL_error(L, "sim.rand: n must be positive");
-    lua_pushinteger(L, (lua_Integer)(ag__sim_draw(S, me(L)->id,
-                                                 (uint32_t)purpose) %
-                                     (uint64_t)n) +
-                           1);
+    lua_pushinteger(
+        L, (lua_Integer)(ag__sim_draw(S, me(L)->id, (uint32_t)purpose) %
+                         (uint64_t)n) +
+               1);
     return 1;
 }
 
@@ -545,8 +545,8 @@ static int l_mem_retrieve(lua_State *L)
     vec = ag_xmalloc(sizeof *vec * (size_t)S->w.set.dims);
     idx = ag_xmalloc(sizeof *idx * (size_t)(k > 0 ? k : 1));
     ag__sim_embed(S, q, vec);
-    n = ag__sim_mem_retrieve(&a->mem, vec, S->w.set.dims, S->now, &S->w.set,
-                             k, idx);
+    n = ag__sim_mem_retrieve(&a->mem, vec, S->w.set.dims, S->now, &S->w.set, k,
+                             idx);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         const struct ag__sim_mem *m = &a->mem.m[idx[i]];
@@ -605,18 +605,27 @@ static const char prelude[] =
 
 int ag__sim_lua_open(struct ag__sim *s, char *err, size_t errlen)
 {
-    static const luaL_Reg simf[] = {
-        {"me", l_me},           {"now", l_now},
-        {"clock", l_clock},     {"settings", l_settings},
-        {"places", l_places},   {"move", l_move},
-        {"act", l_act},         {"perceive", l_perceive},
-        {"can_chat", l_can_chat}, {"chat_begin", l_chat_begin},
-        {"say", l_say},         {"chat_end", l_chat_end},
-        {"facts", l_facts},     {"learn", l_learn},
-        {"relation", l_relation}, {"acquaintances", l_acquaintances},
-        {"rand", l_rand},       {"log", l_log},
-        {"_ask", l_ask},        {"_embed", l_embed},
-        {NULL, NULL}};
+    static const luaL_Reg simf[] = {{"me", l_me},
+                                    {"now", l_now},
+                                    {"clock", l_clock},
+                                    {"settings", l_settings},
+                                    {"places", l_places},
+                                    {"move", l_move},
+                                    {"act", l_act},
+                                    {"perceive", l_perceive},
+                                    {"can_chat", l_can_chat},
+                                    {"chat_begin", l_chat_begin},
+                                    {"say", l_say},
+                                    {"chat_end", l_chat_end},
+                                    {"facts", l_facts},
+                                    {"learn", l_learn},
+                                    {"relation", l_relation},
+                                    {"acquaintances", l_acquaintances},
+                                    {"rand", l_rand},
+                                    {"log", l_log},
+                                    {"_ask", l_ask},
+                                    {"_embed", l_embed},
+                                    {NULL, NULL}};
     static const luaL_Reg memf[] = {{"add", l_mem_add},
                                     {"retrieve", l_mem_retrieve},
                                     {"since_reflection", l_mem_since},

@@ -80,8 +80,7 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
     s->timeline = fopen(path, "w");
     free(path);
     if (!s->timeline) {
-        snprintf(err, errlen, "%s/timeline.jsonl: %s", s->out,
-                 strerror(errno));
+        snprintf(err, errlen, "%s/timeline.jsonl: %s", s->out, strerror(errno));
         return -errno;
     }
     s->holders = cJSON_CreateObject();
@@ -91,8 +90,7 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
     for (int f = 0; f < s->w.nfacts; f++) {
         cJSON_AddItemToObject(s->holders, s->w.facts[f].id,
                               cJSON_CreateArray());
-        cJSON_AddItemToObject(s->curves, s->w.facts[f].id,
-                              cJSON_CreateArray());
+        cJSON_AddItemToObject(s->curves, s->w.facts[f].id, cJSON_CreateArray());
         cJSON_AddItemToObject(s->presence, s->w.facts[f].id,
                               cJSON_CreateArray());
     }
@@ -121,8 +119,7 @@ void ag__sim_event(struct ag__sim *s, int agent, const char *type,
     cJSON_AddNumberToObject(fields, "seq", (double)++s->tseq);
     cJSON_AddStringToObject(fields, "type", type);
     if (agent >= 0)
-        cJSON_AddStringToObject(fields, "agent",
-                                s->w.personas[agent].name);
+        cJSON_AddStringToObject(fields, "agent", s->w.personas[agent].name);
     ag_buf_init(&b, (size_t)-1 / 4);
     ag_json_canonical(fields, &b);
     ag_buf_addc(&b, '\n');
@@ -187,23 +184,27 @@ void ag__sim_moved(struct ag__sim *s, int agent, int from, int to)
 }
 
 /* The share of pairs that have talked, sampled each game hour. */
-static void density_sample(struct ag__sim *s)
+/* The relationship graph's density at time t: the share of pairs who know
+ * each other (from the start, or since they talked). */
+static void density_sample(struct ag__sim *s, int64_t t)
 {
     int n = s->nagents, edges = 0;
 
     for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++)
-            edges += s->agents[a].chats[b] > 0;
-    cJSON_AddItemToArray(s->density,
-                         point(s->now, "value",
-                               n > 1 ? edges / (n * (n - 1) / 2.0) : 0));
+            edges += s->agents[a].chats[b] > 0 ||
+                     s->w.knows[a * s->w.npersonas + b];
+    cJSON_AddItemToArray(
+        s->density,
+        point(t, "value", n > 1 ? edges / (n * (n - 1) / 2.0) : 0));
 }
 
+/* Samples the density on the hour (of game time since the start). */
 void ag__sim_tick_metrics(struct ag__sim *s);
 void ag__sim_tick_metrics(struct ag__sim *s)
 {
     while (s->now >= s->next_density) {
-        density_sample(s);
+        density_sample(s, s->next_density);
         s->next_density += 3600;
     }
 }
@@ -237,8 +238,8 @@ static cJSON *attendance(struct ag__sim *s)
             if (!dup)
                 cJSON_AddItemToArray(att, cJSON_CreateString(name));
         }
-        cJSON_AddItemToObject(e, "place", cJSON_CreateString(
-                                              s->w.places[fa->place].name));
+        cJSON_AddItemToObject(e, "place",
+                              cJSON_CreateString(s->w.places[fa->place].name));
         cJSON_AddItemToObject(e, "attendees", att);
         cJSON_AddItemToObject(e, "present", during);
         cJSON_AddItemToObject(o, fa->id, e);
@@ -259,6 +260,10 @@ static void add_usage(cJSON *usage, const char *name,
     cJSON_AddNumberToObject(o, "tokens_in", (double)u->tokens_in);
     cJSON_AddNumberToObject(o, "tokens_out", (double)u->tokens_out);
     cJSON_AddNumberToObject(o, "ms", u->ms);
+    cJSON_AddNumberToObject(o, "mean_ms", u->calls ? u->ms / u->calls : 0);
+    cJSON_AddNumberToObject(o, "cache_hit_rate",
+                            (double)u->cache_hits /
+                                (double)(u->calls + u->cache_hits));
     cJSON_AddNumberToObject(o, "cost", u->cost);
     cJSON_AddNumberToObject(o, "failures", (double)u->failures);
     cJSON_AddNumberToObject(o, "retries", (double)u->retries);
@@ -268,8 +273,8 @@ static int write_memories(struct ag__sim *s)
 {
     for (int i = 0; i < s->nagents; i++) {
         const struct ag__sim_stream *m = &s->agents[i].mem;
-        char *path = ag_xasprintf("%s/memory/%s.jsonl", s->out,
-                                  s->w.personas[i].name);
+        char *path =
+            ag_xasprintf("%s/memory/%s.jsonl", s->out, s->w.personas[i].name);
         FILE *f = fopen(path, "w");
         free(path);
         if (!f)
@@ -311,20 +316,19 @@ int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
 
     if (!s->timeline)
         return 0;
-    density_sample(s);
+    if (s->now > s->next_density - 3600) /* and where the run ended */
+        density_sample(s, s->now);
     facts = cJSON_AddObjectToObject(m, "facts");
     for (int f = 0; f < s->w.nfacts; f++) {
         cJSON *o = cJSON_AddObjectToObject(facts, s->w.facts[f].id);
-        cJSON_AddItemToObject(
-            o, "holders",
-            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-                                s->holders, s->w.facts[f].id),
-                            1));
-        cJSON_AddItemToObject(
-            o, "curve",
-            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-                                s->curves, s->w.facts[f].id),
-                            1));
+        cJSON_AddItemToObject(o, "holders",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+                                                  s->holders, s->w.facts[f].id),
+                                              1));
+        cJSON_AddItemToObject(o, "curve",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+                                                  s->curves, s->w.facts[f].id),
+                                              1));
     }
     rel = cJSON_AddObjectToObject(m, "relations");
     edges = cJSON_AddArrayToObject(rel, "edges");

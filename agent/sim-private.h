@@ -37,8 +37,8 @@ struct ag__sim_persona {
 
 struct ag__sim_fact {
     char *id, *text;
-    int holder; /* persona index */
-    int place;  /* the event's place, or -1 */
+    int holder;       /* persona index */
+    int place;        /* the event's place, or -1 */
     int64_t from, to; /* the event's game time (seconds), or 0 */
 };
 
@@ -68,18 +68,17 @@ struct ag__sim_world {
     int nplaces;
     struct ag__sim_persona *personas;
     int npersonas;
-    int *knows; /* npersonas x npersonas: 1 when they know each other */
+    int *knows;       /* npersonas x npersonas: 1 when they know each other */
     char **knows_how; /* the relation's words, or NULL */
     struct ag__sim_fact *facts;
     int nfacts;
     struct ag__sim_settings set;
-    int light; /* the world has a section of light agents */
-    cJSON *json;  /* the world as loaded, for world.json */
+    int light;   /* the world has a section of light agents */
+    cJSON *json; /* the world as loaded, for world.json */
 };
 
 /* Reads the settings section (NULL: all defaults) into *set. */
-void ag__sim_settings_load(const cJSON *settings,
-                           struct ag__sim_settings *set);
+void ag__sim_settings_load(const cJSON *settings, struct ag__sim_settings *set);
 
 /* Loads and checks a world file into *w (free with ag__sim_world_free).
  * Returns 0, or AG_ETASK with a message "FILE: FIELD: what is wrong" (Lua's
@@ -101,10 +100,10 @@ void ag__sim_fmt_time(int64_t t, char out[20]);
 /* ---- memory streams (sim-memory.c) -------------------------------------- */
 
 struct ag__sim_mem {
-    int id;      /* 1, 2, ... within its stream */
-    int kind;    /* AG__MEM_* */
+    int id;   /* 1, 2, ... within its stream */
+    int kind; /* AG__MEM_* */
     char *text;
-    int importance; /* 1-10 */
+    int importance;            /* 1-10 */
     int64_t created, accessed; /* game seconds */
     float *vec;                /* dims floats, L2-normalised */
     int *evidence;             /* thoughts: ids of the memories behind */
@@ -129,9 +128,9 @@ int ag__sim_mem_add(struct ag__sim_stream *s, int kind, const char *text,
  * importance + relevance (each min-max normalised, weighted), newest first
  * among equals; their accessed time is set to now. Writes up to k indices
  * into out (into s->m) and returns how many. */
-int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query,
-                         int dims, int64_t now,
-                         const struct ag__sim_settings *set, int k, int *out);
+int ag__sim_mem_retrieve(struct ag__sim_stream *s, const float *query, int dims,
+                         int64_t now, const struct ag__sim_settings *set, int k,
+                         int *out);
 /* One memory's score for a query at a time: the raw parts and the total. */
 struct ag__sim_mem_score {
     double recency;    /* recency_decay ^ game hours since last access */
@@ -159,17 +158,17 @@ struct ag__sim_agent {
     int in_chat;    /* another agent's coroutine holds it in a chat */
     lua_State *co;  /* its coroutine */
     int co_ref;
-    int64_t wake;     /* when it wants to be resumed */
-    int wake_events;  /* an event may wake it sooner */
-    int woken;        /* an event woke it (sim.wait returns early) */
-    int started;      /* its coroutine has been resumed once */
+    int64_t wake;         /* when it wants to be resumed */
+    int wake_events;      /* an event may wake it sooner */
+    int woken;            /* an event woke it (sim.wait returns early) */
+    int started;          /* its coroutine has been resumed once */
     unsigned char *knows; /* per fact: 1 when held */
     int *teller;          /* per fact: who told it, -1 when seeded */
     int after_chat;       /* who it last talked with, until it reacts; -1 */
     struct ag__sim_stream mem;
-    int64_t *chat_end; /* per other agent: when their last chat ended */
-    int *chats;        /* per other agent: how many chats */
-    uint64_t draws;    /* random numbers drawn */
+    int64_t *chat_end;         /* per other agent: when their last chat ended */
+    int *chats;                /* per other agent: how many chats */
+    uint64_t draws;            /* random numbers drawn */
     struct ag__sim_call *call; /* the model call it waits for */
     cJSON *answer;             /* the answer, once in */
 };
@@ -212,8 +211,8 @@ struct ag__sim {
     struct ag_script *script;
     char *model_name, *provider;
     double price_in, price_out;
-    cJSON *cache;     /* request hash -> answer text */
-    cJSON *templates; /* kind -> template text */
+    cJSON *cache;          /* request hash -> answer text */
+    cJSON *templates;      /* kind -> template text */
     int inflight, waiting; /* calls in flight; agents waiting for one */
     struct ag__sim_call *queue, *queue_tail; /* calls not yet sent */
     struct ag__sim_usage usage[AG__SIM_KINDS];
@@ -234,10 +233,10 @@ struct ag__sim {
     FILE *timeline;
     uint64_t tseq;
     struct ag_audit *audit;
-    cJSON *holders;   /* fact id -> [{agent, t, from}] */
-    cJSON *curves;    /* fact id -> [{t, count}] */
-    cJSON *presence;  /* fact id -> [{agent, from, to}] */
-    cJSON *density;   /* [{t, value}] */
+    cJSON *holders;  /* fact id -> [{agent, t, from}] */
+    cJSON *curves;   /* fact id -> [{t, count}] */
+    cJSON *presence; /* fact id -> [{agent, from, to}] */
+    cJSON *density;  /* [{t, value}] */
     int64_t next_density;
 
     int stopping; /* a limit was hit */

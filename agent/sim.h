@@ -152,11 +152,11 @@ struct ag_sim_opts {
 };
 
 struct ag_sim_result {
-    int64_t now;     /* game time reached */
-    long calls;      /* model calls made (not from the cache) */
+    int64_t now; /* game time reached */
+    long calls;  /* model calls made (not from the cache) */
     long cache_hits;
-    long events;     /* timeline events */
-    long failures;   /* calls that failed, or whose answer was unusable */
+    long events;   /* timeline events */
+    long failures; /* calls that failed, or whose answer was unusable */
 };
 
 /* Runs a world. Returns 0 when it reached its end, 1 when a limit stopped
@@ -180,10 +180,10 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
  * The question and the report are appended to DIR/audit.jsonl.
  */
 struct ag_sim_interview_opts {
-    const char *dir;      /* the run's --out folder */
-    const char *agent;    /* a persona's name */
+    const char *dir;   /* the run's --out folder */
+    const char *agent; /* a persona's name */
     const char *question;
-    const char *model;    /* "provider:name" overriding the run's, or NULL */
+    const char *model; /* "provider:name" overriding the run's, or NULL */
 };
 
 /* Returns 0 and the report in *report (cJSON_Delete it), or -1 with a
@@ -326,8 +326,8 @@ int ag_sim_light_new(const struct cJSON *settings,
 /* Runs up to max_events events (0: until the run is over). Returns 0, or
  * AG_ELUA when the handler raised an error or returned something wrong
  * (the message names the agent and the time; the run is then over). */
-int ag_sim_light_advance(struct ag_sim_light *w, uint64_t max_events,
-                         char *err, size_t errlen);
+int ag_sim_light_advance(struct ag_sim_light *w, uint64_t max_events, char *err,
+                         size_t errlen);
 
 /* Fills *st (any time). */
 void ag_sim_light_stats(const struct ag_sim_light *w,
@@ -335,8 +335,7 @@ void ag_sim_light_stats(const struct ag_sim_light *w,
 
 /* Adds "light" and the light facts to the object metrics (replacing
  * members of the same names). Returns 0. */
-int ag_sim_light_metrics(const struct ag_sim_light *w,
-                         struct cJSON *metrics);
+int ag_sim_light_metrics(const struct ag_sim_light *w, struct cJSON *metrics);
 
 /* The graph and agents, for tests and the viewer: the neighbours of agent
  * a (sorted, borrowed, valid until the free) and their number in *n; an

@@ -101,8 +101,7 @@ int main(int argc, char **argv)
         events = res.events;
         printf("  run %d: %.2f s wall, %ld model calls, %ld cache hits, %ld "
                "events, %.0f game minutes per wall second\n",
-               r + 1, walls[r], calls, hits, events,
-               days * 1440.0 / walls[r]);
+               r + 1, walls[r], calls, hits, events, days * 1440.0 / walls[r]);
         fflush(stdout);
     }
     qsort(walls, (size_t)runs, sizeof *walls, cmp_d);

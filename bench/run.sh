@@ -5,7 +5,8 @@
 # sets them). Starts each stand-in endpoint itself, as a sibling of the bench
 # programs, never as their child: bench-task counts the CPU of its children.
 # Knobs: RUNS (5), TASKS (2000), AGENTS (10000), DELAY_MS (50), and
-# STARTUP_RUNS (21: one start-up is short and noisy, so it gets more runs).
+# STARTUP_RUNS (21: one start-up is short and noisy, so it gets more runs),
+# SIM_RUNS (3: the town's two game days).
 # Figures are printed, never checked: the exit status is non-zero only when
 # a bench could not run or an agent did not end with the expected answer.
 
@@ -15,6 +16,7 @@ TASKS=${TASKS:-2000}
 AGENTS=${AGENTS:-10000}
 DELAY_MS=${DELAY_MS:-50}
 STARTUP_RUNS=${STARTUP_RUNS:-21}
+SIM_RUNS=${SIM_RUNS:-3}
 BENCH_TASK="$BUILDDIR/bench/bench-task"
 BENCH_STARTUP="$BUILDDIR/bench/bench-startup"
 # bench/bench-audit is run from $BUILDDIR too (figure d)
@@ -152,5 +154,13 @@ timeout 600 "$BUILDDIR/bench/bench-tool" || status=1
 # ---- (d) the audit log: records appended per second, chain included ----
 timeout 600 "$BUILDDIR/bench/bench-audit" --runs "$RUNS" --dir "$tmp" ||
     status=1
+
+# ---- (f) the simulation: the 25-person town for two game days ----
+timeout 900 "$BUILDDIR/bench/bench-sim" --days 2 --runs "$SIM_RUNS" \
+    --out "$tmp/sim" || status=1
+
+# ---- (g) one million light agents: bytes per agent, agent-events per second ----
+timeout 600 "$BUILDDIR/bench/bench-sim-light" --agents 1000000 \
+    --runs "$RUNS" || status=1
 
 exit $status
