@@ -1,20 +1,19 @@
 /*
  * sim-world.c: loading a world file (sim.h) into the structures of
- * sim-private.h, and the game clock's text form. The file is trusted Lua
- * that returns a table; it is run in its own state, converted to JSON (but
- * for the light agents' section), and every field is checked, so that a
- * mistake is reported as "FILE: FIELD: what is wrong", with the line when
- * Lua gives one: "town.lua: personas[3].home: no place \"Cafe:kitchen\" in the
- * map", "town.lua: settings.attention: must be a whole number from 1 to 1000
- * (got \"three\")", "town.lua: unknown field \"mapp\" (did you mean
- * \"map\"?)". When several fields are wrong, the first checked is reported
- * (name, model, start, settings, map, personas, knows, facts; among unknown
- * fields of a table the smallest), so a file always gives the same message.
+ * sim-private.h, and the game clock's text form. The file is trusted Lua that
+ * returns a table; it is run in its own state, converted to JSON (but for the
+ * light agents' section), and every field is checked, so that a mistake is
+ * reported as "FILE: FIELD: what is wrong", with the line when Lua gives one:
+ * "town.lua: personas[3].home: no place \"Cafe:kitchen\" in the map",
+ * "town.lua: settings.attention: must be a whole number from 1 to 1000 (got
+ * \"three\")", "town.lua: unknown field \"mapp\" (did you mean \"map\"?)".
+ * When several fields are wrong, the first checked is reported (name, model,
+ * start, settings, map, personas, knows, facts; among unknown fields of a
+ * table the smallest), so a file always gives the same message.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -681,8 +680,7 @@ static int run_file(struct loader *ld, lua_State *L)
         return unknown(ld, "", worst, top_fields);
     /* The light agents' section holds a policy function, which JSON cannot
      * carry: sim-light-set.c reads it from the world file itself. */
-    lua_getfield(L, -1, "light");
-    ld->w->light = !lua_isnil(L, -1);
+    ld->w->light = lua_getfield(L, -1, "light") != LUA_TNIL;
     lua_pop(L, 1);
     lua_pushnil(L);
     lua_setfield(L, -2, "light");
@@ -720,8 +718,11 @@ static int check_world(struct loader *ld)
         return AG_ETASK;
     if (load_settings(ld, item(j, "settings")) < 0)
         return AG_ETASK;
-    if (!item(j, "map") && w->light)
-        return 0; /* a world of light agents only */
+    if (w->light) /* light agents only: never half a world run silently */
+        return item(j, "map") || item(j, "personas")
+                   ? fail(ld, "light: light agents cannot share a world "
+                              "with a map or personas")
+                   : 0;
     if (each(ld, item(j, "map"), "map", 1, load_sector, NULL) < 0)
         return AG_ETASK;
     n = cJSON_GetArraySize(item(j, "personas"));
