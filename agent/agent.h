@@ -90,9 +90,10 @@ struct ag_event {
     /* NET_REQUEST: method, url, status (0 when none), ok, len (bytes
      * received), ms, verdict (the refusal, when refused), args (the body
      * sent, or NULL), result and msg_index (the text body received and its
-     * length, or NULL) */
+     * length, or NULL), truncated (the body was cut at max_response) */
     const char *method, *url;
     long status;
+    int truncated;
     /* CONTEXT_CUT */
     int msg_index;
     size_t from, to;

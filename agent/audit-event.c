@@ -187,6 +187,8 @@ void ag_audit_event(void *ud, const struct ag_event *ev)
         cJSON_AddBoolToObject(d, "ok", ev->ok);
         cJSON_AddNumberToObject(d, "status", (double)ev->status);
         cJSON_AddNumberToObject(d, "bytes", (double)ev->len);
+        if (ev->truncated)
+            cJSON_AddTrueToObject(d, "truncated");
         cJSON_AddNumberToObject(d, "ms", ev->ms);
         if (ev->verdict)
             cJSON_AddStringToObject(d, "refused", ev->verdict);

@@ -532,6 +532,7 @@ struct ag_broker_call {
     int nrcpts;
     char msgid[96];
     uint64_t t0;
+    int truncated; /* the response body was cut at max_response */
 };
 
 static void emit_net(struct ag_broker_call *bc, int ok, long status,
@@ -556,6 +557,7 @@ static void emit_net(struct ag_broker_call *bc, int ok, long status,
     ev.args = bc->body;   /* what was sent, for the audit log */
     ev.result = bc->resp; /* what came back (text only) */
     ev.msg_index = (int)bc->resp_len;
+    ev.truncated = bc->truncated;
     ag_rt_emit(c->rt, &ev);
 }
 
@@ -637,6 +639,7 @@ static void on_http_done(void *ud, const struct ag_http_result *r)
     }
     if (!bc->ctx->tool->net.net.trusted)
         bc->ctx->network = 1; /* taint: content from the outside */
+    bc->truncated = r->truncated;
     if (!has_nul(r->body, r->body_len)) {
         bc->resp = r->body;
         bc->resp_len = r->body_len;
@@ -674,6 +677,8 @@ static void on_http_done(void *ud, const struct ag_http_result *r)
         free(body);
     }
     cJSON_AddNumberToObject(v, "bytes", (double)r->body_len);
+    if (r->truncated)
+        cJSON_AddTrueToObject(v, "truncated");
     cJSON_AddNumberToObject(v, "ms", r->ms_total);
     text = cJSON_PrintUnformatted(v);
     cJSON_Delete(v);
@@ -781,6 +786,8 @@ static int do_http(struct ag_broker_call *bc, const cJSON *params)
     o.first_byte_ms = o.total_ms;
     o.idle_ms = o.total_ms;
     o.max_body = p->max_response;
+    o.truncate_body = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(params, "truncate"));
     o.check_addr = check_addr;
     o.want_headers = 1;
     o.on_done = on_http_done;

@@ -13,10 +13,12 @@
  *     headers = { Accept = "text/html" },   -- optional
  *     body = "...",                  -- optional (POST, PUT, PATCH)
  *     timeout = 10,                  -- optional, seconds, capped by policy
- *   }
+ *     truncate = true,               -- optional: a body over max_response
+ *   }                                -- is cut there, not refused
  *   -- res = { status = 200, url = "<the url fetched>", headers =
  *   --         { ["content-type"] = "text/html; charset=utf-8", ... },
- *   --         body = "...", bytes = 1234, ms = 12.5 }
+ *   --         body = "...", bytes = 1234, ms = 12.5,
+ *   --         truncated = true }   -- only when the body was cut
  *   -- err = "policy: host evil.example is not allowed", "blocked: ..."
  *   -- Redirects are not followed by the broker: a 3xx comes back with
  *   -- its location header, and the tool asks again (each hop is checked).

@@ -66,6 +66,7 @@ struct ag_http_req {
     int streaming; /* 2xx and on_data: bytes go to on_data */
     int decided;   /* streaming was decided */
     int err;       /* set when we abort the transfer */
+    int truncated; /* truncate_body: the body was cut at max_body */
     double retry_after;
     char ctype[128];
     char errbuf[CURL_ERROR_SIZE];
@@ -154,6 +155,7 @@ static void req_finish(struct ag_http_req *r, int err, const char *msg)
     res.content_type = r->ctype;
     res.body = ag_buf_cstr(&r->body);
     res.body_len = r->body.len;
+    res.truncated = r->truncated;
     res.headers = ag_buf_cstr(&r->headers);
     res.ms_first_byte =
         r->t_first_ns ? (double)(r->t_first_ns - r->t_start_ns) / 1e6 : -1;
@@ -181,7 +183,7 @@ static void check_done(struct ag_http *h)
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
         if (!r->status)
             curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
-        if (rc == CURLE_OK) {
+        if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && r->truncated)) {
             err = 0;
         } else if (r->err) {
             err = r->err;
@@ -293,6 +295,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
             return 0;
         }
         return len;
+    }
+    if (r->o.truncate_body && len > r->body.max - r->body.len) {
+        /* keep what fits and end the transfer as a success */
+        if ((rc = ag_buf_add(&r->body, p, r->body.max - r->body.len)) < 0)
+            r->err = rc;
+        r->truncated = rc == 0;
+        return 0;
     }
     if ((rc = ag_buf_add(&r->body, p, len)) < 0) {
         r->err = rc;

@@ -33,6 +33,8 @@ struct ag_http_result {
     const char *body; /* the body when it was collected (no on_data, or a
                          status other than 2xx); else "" */
     size_t body_len;
+    int truncated;        /* with truncate_body: body_len is max_body and
+                             the rest of the body was not read */
     const char *headers;  /* with want_headers: the final response's header
                              lines, "name: value\r\n" each; else "" */
     double ms_first_byte; /* from start to the first response byte */
@@ -51,6 +53,8 @@ struct ag_http_opts {
     long idle_ms;       /* default 60000 */
     long total_ms;      /* 0: none */
     size_t max_body;    /* default 64 MiB */
+    int truncate_body;  /* a longer body is cut at max_body and the request
+                           succeeds with res->truncated set (else AG_ETOOBIG) */
     /* Called with body bytes as they arrive, for 2xx responses only (other
      * bodies are collected whole for the error message). A negative return
      * aborts the transfer; on_done then reports it as err. May be NULL:

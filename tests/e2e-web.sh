@@ -266,6 +266,17 @@ for line in open(sys.argv[1]):
 ' "$T/audit.jsonl" "$1"
 }
 
+# truncated ID: "True BYTES" when the net.request record of that call says
+# its body was cut.
+truncated() {
+    "$PY" -c 'import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line).get("data", {})
+    if d.get("call_id") == sys.argv[2] and "truncated" in d:
+        print(d["truncated"], d["bytes"])
+' "$T/audit.jsonl" "$1"
+}
+
 served() {
     grep -c "^$1\$" "$T/www.log"
 }
@@ -368,8 +379,10 @@ like "$head" "content-length: $(wc -c <"$T/www/page.html" | tr -d ' ')" "HEAD: t
 unlike "$head" "Welcome" "HEAD: no body"
 is "$(net c_head | cut -d' ' -f1)" HEAD "HEAD: the request was a HEAD"
 like "$(field c_json result)" '{"temp": 21.5, "unit": "°C"}' "JSON passes through"
-like "$(field c_huge result)" "failed: response larger than 2097152 bytes" \
-    "a response over the broker's limit is refused"
+is "$(field c_huge ok)" true "a body over max_response: web_fetch reads a part"
+like "$(field c_huge result)" "Length: the first 2097152 bytes of a longer page" \
+    "... and says it read only the first max_response bytes"
+is "$(truncated c_huge)" "True 2097152" "... the net.request record says truncated"
 like "$(field c_hostile result)" "(truncated)" \
     "markup that makes the parser clone without end: a prefix is read"
 like "$(field c_hostile result)" "[truncated: only " "... and the text says so"
@@ -427,6 +440,50 @@ is "$(printf '%s' "$cap" | "$PY" -c 'import sys
 t = sys.stdin.read().split("\n\n", 1)[1]
 t = t.rsplit("\n<<end of untrusted content>>", 1)[0]
 print(len(t.encode()) <= 700)')" True "... below what the model asked for"
+
+# ---- a tool that does not ask for truncate: the body is refused ----
+mkdir -p "$T/tools"
+cat >"$T/tools/grab.lua" <<'LUA'
+return {
+  name = "grab", description = "GET a URL whole or in part",
+  parameters = { type = "object", properties = {
+    url = { type = "string" }, part = { type = "boolean" } } },
+  policy = { net = { hosts = { "*" }, max_response = 1000 } },
+  run = function(args)
+    local res, err = http.request { url = args.url, truncate = args.part }
+    if not res then return nil, err end
+    return string.format("%d bytes%s", res.bytes,
+                         res.truncated and ", truncated" or "")
+  end,
+}
+LUA
+cat >"$T/model3.lua" <<LUA
+return function(ctx)
+  if ctx.step == 1 then
+    return { text = "x", tool_calls = {
+      { id = "g_whole", name = "grab", arguments = { url = "$BASE/huge" } },
+      { id = "g_part", name = "grab",
+        arguments = { url = "$BASE/huge", part = true } } } }
+  end
+  return "done"
+end
+LUA
+cat >"$T/grab.lua" <<'LUA'
+return {
+  name = "grab", model = { provider = "script", file = "model3.lua" },
+  goal = "x", limits = { steps = 3, seconds = 30 },
+  tools = { grab = { allow_hosts = { "127.0.0.1" }, allow_private = true } },
+}
+LUA
+AGENT_TOOLS_PATH="$T/tools:$AGENT_TOOLS_PATH" run grab.lua
+like "$(field g_whole result)" "response larger than 1000 bytes" \
+    "without truncate a body over max_response is refused, naming the limit"
+like "$(field g_part result)" "
+1000 bytes, truncated
+" \
+    "with truncate = true the first max_response bytes come back, marked"
+is "$(truncated g_part)" "True 1000" "... and the audit record says so"
+is "$(truncated g_whole)" "" "... the refused one is not marked truncated"
 
 # ---- the example, against this server and against none ----
 ex() {

@@ -120,6 +120,7 @@ local function fetch(method, url)
       headers = { Accept = "text/html,application/xhtml+xml,text/plain;q=0.9,"
                            .. "application/json;q=0.8,*/*;q=0.5" },
       timeout = math.max(1, deadline - os.time()),
+      truncate = true, -- a page over max_response is read in part
     }
     if not res then
       if hop == 0 then
@@ -242,8 +243,12 @@ local function run(args, ctx)
   end
   lines[#lines + 1] = "Charset: " .. doc.charset
   if doc.title then lines[#lines + 1] = "Title: " .. doc.title end
-  lines[#lines + 1] = string.format("Length: %d bytes, text %d bytes%s",
-                                    #body, #doc.text,
+  lines[#lines + 1] = string.format("Length: %s, text %d bytes%s",
+                                    res.truncated and string.format(
+                                      "the first %d bytes of a longer page "
+                                      .. "(the rest was not read)", #body)
+                                      or string.format("%d bytes", #body),
+                                    #doc.text,
                                     doc.truncated and " (truncated)" or "")
   lines[#lines + 1] = ""
   lines[#lines + 1] = doc.text ~= "" and doc.text or "(no text)"
