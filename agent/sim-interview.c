@@ -122,19 +122,6 @@ struct mem_load {
     struct ag__sim_stream *st;
 };
 
-static int kind_of_mem(const char *k)
-{
-    if (!k)
-        return AG__MEM_OBSERVATION;
-    if (strcmp(k, "chat") == 0)
-        return AG__MEM_CHAT;
-    if (strcmp(k, "thought") == 0)
-        return AG__MEM_THOUGHT;
-    if (strcmp(k, "plan") == 0)
-        return AG__MEM_PLAN;
-    return AG__MEM_OBSERVATION;
-}
-
 static void on_memory(const cJSON *m, void *ud)
 {
     struct mem_load *ml = ud;
@@ -154,7 +141,7 @@ static void on_memory(const cJSON *m, void *ud)
     }
     vec = ag_xmalloc(sizeof *vec * (size_t)dims);
     ag__sim_embed(ml->s, text, vec);
-    id = ag__sim_mem_add(ml->st, kind_of_mem(ag_json_str(m, "kind")), text,
+    id = ag__sim_mem_add(ml->st, ag__sim_mem_kind(ag_json_str(m, "kind")), text,
                          (int)ag_json_num(m, "importance", 3), created, vec,
                          dims, ev, nev);
     if (accessed >= created)

@@ -484,17 +484,6 @@ static int l_embed(lua_State *L)
 
 /* ---- memory ------------------------------------------------------------ */
 
-static int mem_kind(const char *k)
-{
-    if (strcmp(k, "chat") == 0)
-        return AG__MEM_CHAT;
-    if (strcmp(k, "thought") == 0)
-        return AG__MEM_THOUGHT;
-    if (strcmp(k, "plan") == 0)
-        return AG__MEM_PLAN;
-    return AG__MEM_OBSERVATION;
-}
-
 /* The agent a memory function acts for: the one running, or name. */
 static struct ag__sim_agent *who(lua_State *L, int idx)
 {
@@ -518,8 +507,8 @@ static int l_mem_add(lua_State *L)
             lua_pop(L, 1);
         }
     ag__sim_embed(S, text, vec);
-    id = ag__sim_mem_add(&a->mem, mem_kind(kind), text, importance, S->now, vec,
-                         S->w.set.dims, ev, nev);
+    id = ag__sim_mem_add(&a->mem, ag__sim_mem_kind(kind), text, importance,
+                         S->now, vec, S->w.set.dims, ev, nev);
     free(vec);
     f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "id", id);
@@ -550,14 +539,12 @@ static int l_mem_retrieve(lua_State *L)
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         const struct ag__sim_mem *m = &a->mem.m[idx[i]];
-        static const char *const kinds[] = {"observation", "chat", "thought",
-                                            "plan"};
         char c[20];
         ag__sim_fmt_time(m->created, c);
         lua_createtable(L, 0, 5);
         lua_pushinteger(L, m->id);
         lua_setfield(L, -2, "id");
-        set_str(L, "kind", kinds[m->kind]);
+        set_str(L, "kind", ag__sim_mem_kind_name(m->kind));
         set_str(L, "text", m->text);
         lua_pushinteger(L, m->importance);
         lua_setfield(L, -2, "importance");

@@ -22,6 +22,22 @@
 
 #include "sim-private.h"
 
+static const char *const kind_names[] = {"observation", "chat", "thought",
+                                         "plan"};
+
+const char *ag__sim_mem_kind_name(int kind)
+{
+    return kind_names[kind >= 0 && kind < 4 ? kind : 0];
+}
+
+int ag__sim_mem_kind(const char *name)
+{
+    for (int k = 0; name && k < 4; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
+    return AG__MEM_OBSERVATION;
+}
+
 int ag__sim_mem_add(struct ag__sim_stream *s, int kind, const char *text,
                     int importance, int64_t now, const float *vec, int dims,
                     const int *evidence, int nevidence)

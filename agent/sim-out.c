@@ -192,11 +192,10 @@ static void density_sample(struct ag__sim *s, int64_t t)
 
     for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++)
-            edges += s->agents[a].chats[b] > 0 ||
-                     s->w.knows[a * s->w.npersonas + b];
+            edges +=
+                s->agents[a].chats[b] > 0 || s->w.knows[a * s->w.npersonas + b];
     cJSON_AddItemToArray(
-        s->density,
-        point(t, "value", n > 1 ? edges / (n * (n - 1) / 2.0) : 0));
+        s->density, point(t, "value", n > 1 ? edges / (n * (n - 1) / 2.0) : 0));
 }
 
 /* Samples the density on the hour (of game time since the start). */
@@ -280,15 +279,14 @@ static int write_memories(struct ag__sim *s)
         if (!f)
             return -errno;
         for (int k = 0; k < m->n; k++) {
-            static const char *const kinds[] = {"observation", "chat",
-                                                "thought", "plan"};
             cJSON *o = cJSON_CreateObject(), *ev;
             struct ag_buf b;
             char c[20], a[20];
             ag__sim_fmt_time(m->m[k].created, c);
             ag__sim_fmt_time(m->m[k].accessed, a);
             cJSON_AddNumberToObject(o, "id", m->m[k].id);
-            cJSON_AddStringToObject(o, "kind", kinds[m->m[k].kind]);
+            cJSON_AddStringToObject(o, "kind",
+                                    ag__sim_mem_kind_name(m->m[k].kind));
             cJSON_AddStringToObject(o, "text", m->m[k].text);
             cJSON_AddNumberToObject(o, "importance", m->m[k].importance);
             cJSON_AddStringToObject(o, "created", c);

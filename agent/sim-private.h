@@ -112,6 +112,11 @@ struct ag__sim_mem {
 
 enum { AG__MEM_OBSERVATION, AG__MEM_CHAT, AG__MEM_THOUGHT, AG__MEM_PLAN };
 
+/* A memory kind's name ("observation", "chat", "thought", "plan"), and the
+ * kind of a name (NULL or unknown: an observation). */
+const char *ag__sim_mem_kind_name(int kind);
+int ag__sim_mem_kind(const char *name);
+
 struct ag__sim_stream {
     struct ag__sim_mem *m;
     int n, cap;
