@@ -115,6 +115,13 @@ void ag_new_id(char out[33]);
  * NUL-terminated buffer in *out (length in *len if len is not NULL). */
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* For "did you mean": whether key is among known (NULL-terminated), and the
+ * known word closest to key by edit distance with adjacent transpositions
+ * ("gaol" is 1 from "goal"), at most 2 and at most a third of key's length
+ * (no guess for "x"), or NULL. */
+int ag_is_known(const char *key, const char *const *known);
+const char *ag_suggest(const char *key, const char *const *known);
+
 #define AG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define AG_UNUSED(x)     ((void)(x))
 

@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "usage: agent sim WORLD.lua [--seed N] [--until TIME] [--model "
             "PROVIDER:NAME]\n"
             "                 [--out DIR] [--tick SECONDS] [--replay "
-            "AUDIT.jsonl] [--resume] [-q]\n"
+            "AUDIT.jsonl] [--resume]\n"
+            "                 [--set KEY=VALUE]... [-q]\n"
             "       agent sim view DIR [-o FILE]\n"
             "       agent sim interview DIR AGENT \"question\"\n"
             "\n"
@@ -46,6 +47,9 @@ static void usage(FILE *f)
             "endpoint needed)\n"
             "  --resume          continue the run in --out from its "
             "checkpoint\n"
+            "  --set KEY=VALUE   override a setting of the world "
+            "(repeatable): memory=false,\n"
+            "                    attention=3, weights.recency=2\n"
             "  -q, --quiet       no progress or summary on stderr\n"
             "\n"
             "exit status: 0 done, 1 a limit stopped the run (a checkpoint is "
@@ -63,9 +67,11 @@ static int run_main(int argc, char **argv)
         {"tick", required_argument, NULL, 't'},
         {"replay", required_argument, NULL, 'r'},
         {"resume", no_argument, NULL, 'R'},
+        {"set", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0}};
+    const char **sets = ag_xcalloc((size_t)argc + 1, sizeof *sets);
     struct ag_sim_opts o;
     struct ag_sim_result res;
     char err[1024] = "", *end;
@@ -86,6 +92,7 @@ static int run_main(int argc, char **argv)
                         "agent sim: --seed must be a number (got "
                         "\"%s\")\n",
                         optarg);
+                free(sets);
                 return AG_EXIT_USAGE;
             }
             break;
@@ -105,6 +112,7 @@ static int run_main(int argc, char **argv)
                         "agent sim: --tick must be a positive number "
                         "of seconds (got \"%s\")\n",
                         optarg);
+                free(sets);
                 return AG_EXIT_USAGE;
             }
             break;
@@ -114,26 +122,34 @@ static int run_main(int argc, char **argv)
         case 'R':
             o.resume = 1;
             break;
+        case 'S':
+            sets[o.nsets++] = optarg;
+            break;
         case 'q':
             quiet = 1;
             break;
         case 'h':
             usage(stdout);
+            free(sets);
             return AG_EXIT_OK;
         default:
             usage(stderr);
+            free(sets);
             return AG_EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "agent sim: give one world file\n");
         usage(stderr);
+        free(sets);
         return AG_EXIT_USAGE;
     }
     o.world = argv[optind];
+    o.sets = sets;
     if (quiet)
         o.progress = 0;
     rc = ag_sim_run(&o, &res, err, sizeof err);
+    free(sets);
     if (err[0])
         fprintf(stderr, "agent sim: %s\n", err);
     if (rc == 0 && !quiet)

@@ -483,3 +483,50 @@ double ag_json_num(const cJSON *obj, const char *key, double def)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
+
+void ag_json_merge(cJSON *into, const cJSON *from)
+{
+    const cJSON *f;
+
+    cJSON_ArrayForEach(f, from)
+    {
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(into, f->string);
+        if (cJSON_IsObject(f) && cJSON_IsObject(t))
+            ag_json_merge(t, f);
+        else if (t)
+            cJSON_ReplaceItemInObjectCaseSensitive(into, f->string,
+                                                   cJSON_Duplicate(f, 1));
+        else
+            cJSON_AddItemToObject(into, f->string, cJSON_Duplicate(f, 1));
+    }
+}
+
+int ag_json_set_path(cJSON *obj, const char *assignment)
+{
+    const char *eq = strchr(assignment, '='), *k = assignment;
+    cJSON *v;
+
+    if (!eq || eq == assignment || eq[-1] == '.' || *assignment == '.' ||
+        memmem(assignment, (size_t)(eq - assignment), "..", 2))
+        return -EINVAL;
+    for (const char *dot; (dot = memchr(k, '.', (size_t)(eq - k)));
+         k = dot + 1) {
+        char *name = ag_xstrndup(k, (size_t)(dot - k));
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, name);
+        if (!cJSON_IsObject(next)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+            next = cJSON_AddObjectToObject(obj, name);
+        }
+        free(name);
+        obj = next;
+    }
+    if (!(v = cJSON_ParseWithOpts(eq + 1, NULL, 1)))
+        v = cJSON_CreateString(eq + 1);
+    {
+        char *name = ag_xstrndup(k, (size_t)(eq - k));
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+        cJSON_AddItemToObject(obj, name, v);
+        free(name);
+    }
+    return 0;
+}

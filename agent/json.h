@@ -43,6 +43,15 @@ void ag_json_open(lua_State *L);
  * AG_ETOOBIG / -ENOMEM from the buffer. */
 int ag_json_canonical(const cJSON *v, struct ag_buf *out);
 
+/* Merges the members of from into the object into, recursively where both
+ * hold an object; other members of from replace or join those of into. */
+void ag_json_merge(cJSON *into, const cJSON *from);
+
+/* Sets "a.b.c=VALUE" in obj, making the objects on the path: VALUE as JSON
+ * when it reads as JSON (true, 0.5, "x", [1]), else as a string. Returns 0,
+ * or -EINVAL when the text has no "=" or an empty key part. */
+int ag_json_set_path(cJSON *obj, const char *assignment);
+
 /* Small accessors: return the member's value or NULL / def when missing or
  * of another type. */
 const char *ag_json_str(const cJSON *obj, const char *key);

@@ -349,6 +349,8 @@ static void write_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o)
     cJSON_AddStringToObject(c, "reason", s->stop_reason);
     cJSON_AddNumberToObject(c, "events", (double)s->tseq);
     cJSON_AddStringToObject(c, "audit", "audit.jsonl");
+    if (s->set)
+        cJSON_AddItemToObject(c, "set", cJSON_Duplicate(s->set, 1));
     AG_UNUSED(o);
     ag__sim_fmt_time(s->until, t);
     cJSON_AddStringToObject(c, "until", t);
@@ -398,6 +400,38 @@ static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
     return 0;
 }
 
+/* The settings --set gives (after those of the checkpoint when resuming),
+ * as an object for the world loader, or NULL; sets *bad on a malformed one. */
+static cJSON *settings_set(const struct ag_sim_opts *o, char *err,
+                           size_t errlen, int *bad)
+{
+    cJSON *set = NULL;
+
+    *bad = 0;
+    if (o->resume) {
+        char *path = ag_xasprintf("%s/checkpoint.json", o->out), *data;
+        if (ag_read_file(path, 1u << 20, &data, NULL) == 0) {
+            cJSON *c = cJSON_Parse(data);
+            set = cJSON_DetachItemFromObjectCaseSensitive(c, "set");
+            cJSON_Delete(c);
+            free(data);
+        }
+        free(path);
+    }
+    for (int i = 0; i < o->nsets; i++) {
+        if (!set)
+            set = cJSON_CreateObject();
+        if (ag_json_set_path(set, o->sets[i]) < 0) {
+            snprintf(err, errlen,
+                     "--set %s: expected KEY=VALUE, KEY a setting of the "
+                     "world (memory, attention, weights.recency, ...)",
+                     o->sets[i]);
+            *bad = 1;
+        }
+    }
+    return set;
+}
+
 /* ---- light agents ------------------------------------------------------ */
 
 static void light_progress(const struct ag_sim_light *w, void *ud)
@@ -424,11 +458,11 @@ static int run_light(const struct ag_sim_opts *o, struct ag_sim_result *res,
     struct ag_sim_light_stats st;
     int rc;
 
-    if (o->resume || o->replay || o->tick >= 0 || o->model) {
+    if (o->resume || o->replay || o->tick >= 0 || o->model || o->nsets) {
         snprintf(err, errlen,
                  "%s: a world of light agents makes no model calls and keeps "
-                 "no checkpoint: --resume, --replay, --tick and --model do "
-                 "not apply",
+                 "no checkpoint: --resume, --replay, --tick, --model and "
+                 "--set do not apply",
                  o->world);
         return 2;
     }
@@ -437,7 +471,7 @@ static int run_light(const struct ag_sim_opts *o, struct ag_sim_result *res,
         int64_t until = ag__sim_parse_time(o->until), start;
 
         memset(&w, 0, sizeof w);
-        if (ag__sim_world_load(o->world, &w, err, errlen) < 0) {
+        if (ag__sim_world_load(o->world, NULL, &w, err, errlen) < 0) {
             ag__sim_world_free(&w);
             return 2;
         }
@@ -464,21 +498,27 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
 {
     struct ag__sim s;
     char *audit_path = NULL;
-    int rc, status = 0;
+    int rc, bad, status = 0;
 
     memset(&s, 0, sizeof s);
     memset(res, 0, sizeof *res);
-    if ((rc = ag__sim_world_load(o->world, &s.w, err, errlen)) < 0) {
-        ag__sim_world_free(&s.w);
+    s.set = settings_set(o, err, errlen, &bad);
+    if (bad ||
+        (rc = ag__sim_world_load(o->world, s.set, &s.w, err, errlen)) < 0) {
+        if (!bad && s.set && strstr(err, ": settings"))
+            snprintf(err + strlen(err), errlen - strlen(err), " (with --set)");
+        cJSON_Delete(s.set);
         return 2;
     }
     if (s.w.light) {
         ag__sim_world_free(&s.w);
+        cJSON_Delete(s.set);
         return run_light(o, res, err, errlen);
     }
     if (s.w.npersonas == 0) {
         snprintf(err, errlen, "%s: no personas to simulate", o->world);
         ag__sim_world_free(&s.w);
+        cJSON_Delete(s.set);
         return 2;
     }
     if (o->tick >= 0)
@@ -589,6 +629,7 @@ out:
     ag__sim_llm_free(&s);
     agents_free(&s);
     ag__sim_world_free(&s.w);
+    cJSON_Delete(s.set);
     free(s.heap);
     free(s.out);
     free(s.sim_dir);

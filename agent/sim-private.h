@@ -80,12 +80,13 @@ struct ag__sim_world {
 /* Reads the settings section (NULL: all defaults) into *set. */
 void ag__sim_settings_load(const cJSON *settings, struct ag__sim_settings *set);
 
-/* Loads and checks a world file into *w (free with ag__sim_world_free).
+/* Loads and checks a world file into *w (free with ag__sim_world_free),
+ * with set (an object, or NULL) merged into its settings first (--set).
  * Returns 0, or AG_ETASK with a message "FILE: FIELD: what is wrong" (Lua's
  * "FILE:LINE: ..." for a file that does not run) or -ENOMEM; *w is then
  * left empty. */
-int ag__sim_world_load(const char *path, struct ag__sim_world *w, char *err,
-                       size_t errlen);
+int ag__sim_world_load(const char *path, const cJSON *set,
+                       struct ag__sim_world *w, char *err, size_t errlen);
 void ag__sim_world_free(struct ag__sim_world *w);
 /* The index of the place "sector:arena", or -1. */
 int ag__sim_place_find(const struct ag__sim_world *w, const char *name);
@@ -199,6 +200,7 @@ struct ag_embed_cache;
 struct ag__sim {
     uv_loop_t *loop;
     struct ag__sim_world w;
+    cJSON *set; /* --set over the world's settings (kept in a checkpoint) */
     uint64_t seed;
     int64_t now, until;
     struct ag__sim_agent *agents;

@@ -25,9 +25,7 @@
 #include "json.h"
 #include "sim-private.h"
 
-#define SUGGEST_MAX 2 /* largest edit distance for "did you mean" */
-#define KEY_MAX     32
-#define TIME_MAX    INT64_C(253402300799) /* 9999-12-31 23:59:59 */
+#define TIME_MAX INT64_C(253402300799) /* 9999-12-31 23:59:59 */
 
 /* ---- game time ---------------------------------------------------------- */
 
@@ -143,55 +141,15 @@ static int is_list(const cJSON *v)
     return cJSON_IsArray(v) || (cJSON_IsObject(v) && !v->child);
 }
 
-static int distance(const char *a, const char *b)
-{
-    int row[KEY_MAX + 1], la = (int)strlen(a), lb = (int)strlen(b);
-
-    if (la > KEY_MAX || lb > KEY_MAX)
-        return KEY_MAX;
-    for (int j = 0; j <= lb; j++)
-        row[j] = j;
-    for (int i = 1; i <= la; i++) {
-        int diag = row[0], up;
-        row[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            up = row[j];
-            row[j] = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < row[j])
-                row[j] = up + 1;
-            if (row[j - 1] + 1 < row[j])
-                row[j] = row[j - 1] + 1;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* The unknown field (the smallest when several) with a suggestion. */
 static int unknown(struct loader *ld, const char *where, const char *key,
                    const char *const *known)
 {
-    const char *best = NULL;
-    int bestd = SUGGEST_MAX + 1;
+    const char *best = ag_suggest(key, known);
 
-    for (; *known; known++) {
-        int d = distance(key, *known);
-        if (d < bestd && d * 3 <= (int)strlen(key)) { /* not for "x" */
-            bestd = d;
-            best = *known;
-        }
-    }
     return fail(ld, "%s%sunknown field \"%.64s\"%s%s%s", where,
                 *where ? ": " : "", key, best ? " (did you mean \"" : "",
                 best ? best : "", best ? "\"?)" : "");
-}
-
-static int is_known(const char *key, const char *const *known)
-{
-    for (; *known; known++)
-        if (strcmp(key, *known) == 0)
-            return 1;
-    return 0;
 }
 
 /* v must be a table of fields, all of them in known (NULL-terminated). */
@@ -207,7 +165,7 @@ static int check_table(struct loader *ld, const cJSON *v, const char *where,
                     shown(v, g));
     cJSON_ArrayForEach(f, v)
     {
-        if (!is_known(f->string, known) &&
+        if (!ag_is_known(f->string, known) &&
             (!worst || strcmp(f->string, worst) < 0))
             worst = f->string;
     }
@@ -672,7 +630,7 @@ static int run_file(struct loader *ld, lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING)
             return fail(ld, "unknown field [%s] (fields have names)",
                         luaL_tolstring(L, -1, NULL));
-        if (!is_known(lua_tostring(L, -1), top_fields) &&
+        if (!ag_is_known(lua_tostring(L, -1), top_fields) &&
             (!worst || strcmp(lua_tostring(L, -1), worst) < 0))
             worst = lua_tostring(L, -1); /* the key stays in the table */
     }
@@ -739,8 +697,8 @@ static int check_world(struct loader *ld)
     return 0;
 }
 
-int ag__sim_world_load(const char *path, struct ag__sim_world *w, char *err,
-                       size_t errlen)
+int ag__sim_world_load(const char *path, const cJSON *set,
+                       struct ag__sim_world *w, char *err, size_t errlen)
 {
     struct loader ld = {w, err, errlen};
     const char *slash = strrchr(path, '/');
@@ -754,6 +712,10 @@ int ag__sim_world_load(const char *path, struct ag__sim_world *w, char *err,
     rc = (L = luaL_newstate()) ? run_file(&ld, L) : -ENOMEM;
     if (L)
         lua_close(L);
+    if (rc == 0 && set && !item(w->json, "settings"))
+        cJSON_AddObjectToObject(w->json, "settings");
+    if (rc == 0 && set && cJSON_IsObject(item(w->json, "settings")))
+        ag_json_merge(cJSON_GetObjectItem(w->json, "settings"), set);
     if (rc == 0)
         rc = check_world(&ld);
     if (rc < 0)

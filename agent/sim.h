@@ -147,6 +147,9 @@ struct ag_sim_opts {
     int replay_strict;  /* fail when a call was not in that log */
     int resume;         /* resume the run in out from its checkpoint */
     uint64_t seed;
+    const char *const *sets; /* "KEY=VALUE" over the world's settings
+                                (--set; KEY may be "weights.recency") */
+    int nsets;
     int tick;     /* game seconds of lock-step; -1: the world's setting */
     int progress; /* show progress on stderr */
 };

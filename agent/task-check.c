@@ -30,8 +30,6 @@
 #include <lua.h>
 
 #define TASK_MAX_LIST 1024 /* entries in tools, approve, secrets */
-#define SUGGEST_MAX   2    /* largest edit distance for "did you mean" */
-#define KEY_MAX       32   /* longer keys get no suggestion */
 
 #define DEFAULT_MODEL "gpt-4o-mini"
 
@@ -106,43 +104,6 @@ static int bad(struct ag__task_loader *ld, int idx, const char *field,
 
 /* ---- unknown fields ----------------------------------------------------- */
 
-/* Edit distance with adjacent transpositions ("gaol" is 1 from "goal"). */
-static int distance(const char *a, const char *b)
-{
-    int d[KEY_MAX + 1][KEY_MAX + 1];
-    size_t la = strlen(a), lb = strlen(b), i, j;
-
-    if (la > KEY_MAX || lb > KEY_MAX)
-        return INT_MAX;
-    for (i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (i = 1; i <= la; i++) {
-        for (j = 1; j <= lb; j++) {
-            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    }
-    return d[la][lb];
-}
-
-static int is_known(const char *key, const char *const *known)
-{
-    for (; *known; known++)
-        if (strcmp(key, *known) == 0)
-            return 1;
-    return 0;
-}
-
 /* Reports the first (in byte order) key of the table at tbl that is not in
  * known, suggesting the closest known one. prefix: "" or "model." etc. */
 static int check_keys(struct ag__task_loader *ld, int tbl, const char *prefix,
@@ -151,8 +112,8 @@ static int check_keys(struct ag__task_loader *ld, int tbl, const char *prefix,
     lua_State *L = ld->L;
     char worst[AG__TASK_SHOW_BUF] = "", buf[AG__TASK_SHOW_BUF],
          val[AG__TASK_SHOW_BUF];
-    const char *best = NULL, *const * k;
-    int found = 0, bestd = SUGGEST_MAX + 1;
+    const char *best = NULL;
+    int found = 0;
     size_t n;
 
     lua_pushnil(L);
@@ -161,7 +122,7 @@ static int check_keys(struct ag__task_loader *ld, int tbl, const char *prefix,
 
         if (lua_type(L, -2) == LUA_TSTRING) {
             key = lua_tolstring(L, -2, &n);
-            if (strlen(key) == n && is_known(key, known)) {
+            if (strlen(key) == n && ag_is_known(key, known)) {
                 lua_pop(L, 1);
                 continue;
             }
@@ -173,16 +134,7 @@ static int check_keys(struct ag__task_loader *ld, int tbl, const char *prefix,
         }
         if (!found || strcmp(name, worst) < 0) {
             snprintf(worst, sizeof worst, "%s", name);
-            best = NULL;
-            bestd = SUGGEST_MAX + 1;
-            for (k = known; key && *k; k++) {
-                int d = distance(key, *k);
-
-                if (d < bestd) {
-                    bestd = d;
-                    best = *k;
-                }
-            }
+            best = key ? ag_suggest(key, known) : NULL;
         }
         found = 1;
         lua_pop(L, 1);

@@ -183,3 +183,55 @@ void ag_new_id(char out[33])
     for (int i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
+
+int ag_is_known(const char *key, const char *const *known)
+{
+    for (; *known; known++)
+        if (strcmp(key, *known) == 0)
+            return 1;
+    return 0;
+}
+
+#define WORD_MAX 32 /* longer words get no suggestion */
+
+static int distance(const char *a, const char *b)
+{
+    int d[WORD_MAX + 1][WORD_MAX + 1];
+    size_t la = strlen(a), lb = strlen(b), i, j;
+
+    if (la > WORD_MAX || lb > WORD_MAX)
+        return WORD_MAX;
+    for (i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (i = 1; i <= la; i++) {
+        for (j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+const char *ag_suggest(const char *key, const char *const *known)
+{
+    const char *best = NULL;
+    int bestd = 3;
+
+    for (; *known; known++) {
+        int d = distance(key, *known);
+        if (d < bestd && d * 3 <= (int)strlen(key)) {
+            bestd = d;
+            best = *known;
+        }
+    }
+    return best;
+}

@@ -132,6 +132,17 @@ while [ -e "$T/lim/checkpoint.json" ] && [ $i -lt 10 ]; do
 done
 ok "$(test ! -e "$T/lim/checkpoint.json"; echo $?)" "resumed to the end ($i resumes)"
 is "$(hash_of "$T/lim")" "$(hash_of "$T/s1")" "the resumed run is the uninterrupted run"
+resumes=$i
+"$AGENT" sim "$EX/smoke.lua" --out "$T/limset" -q --set max_calls=80 2>/dev/null
+is $? 1 "--set max_calls=80: the limit stops the run"
+like "$(cat "$T/limset/checkpoint.json")" '"set":' "the checkpoint keeps what --set gave"
+i=0
+while [ -e "$T/limset/checkpoint.json" ] && [ $i -lt 10 ]; do
+    "$AGENT" sim "$EX/smoke.lua" --out "$T/limset" -q --resume 2>/dev/null
+    i=$((i + 1))
+done
+is "$i" "$resumes" "--resume without --set keeps the limit (as many resumes)"
+is "$(hash_of "$T/limset")" "$(hash_of "$T/s1")" "... and is the uninterrupted run"
 "$AGENT" audit verify "$T/lim/audit.jsonl" >/dev/null 2>&1
 ok $? "the resumed run's audit log verifies"
 "$AGENT" sim "$T/lim.lua" --out "$T/lim" -q --resume 2>"$T/err"
@@ -147,6 +158,19 @@ world noplan smoke "{ planning = false }"
 "$AGENT" sim "$T/noplan.lua" --out "$T/noplan" -q
 is "$(metric "$T/noplan" "m['events']['party']['attendees']")" "[]" \
     "without planning nobody attends"
+"$AGENT" sim "$EX/smoke.lua" --out "$T/setnomem" -q --set memory=false \
+    --set weights.recency=1
+is "$(hash_of "$T/setnomem")" "$(hash_of "$T/nomem")" \
+    "--set memory=false: the same run as a world with that setting"
+is "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['settings']['memory'])" "$T/setnomem/world.json")" False \
+    "--set: world.json holds the settings the run used"
+"$AGENT" sim "$EX/smoke.lua" --out "$T/b" -q --set memry=false 2>"$T/err"
+is $? 2 "--set with an unknown setting: exit 2"
+like "$(cat "$T/err")" 'settings: unknown field "memry" (did you mean "memory"?)' \
+    "--set with an unknown setting: named, with a suggestion"
+"$AGENT" sim "$EX/smoke.lua" --out "$T/b" -q --set memory 2>"$T/err"
+is $? 2 "--set without =VALUE: exit 2"
+like "$(cat "$T/err")" "--set memory: expected KEY=VALUE" "--set without =VALUE: said"
 
 # ---- interviews --------------------------------------------------------------
 out=$("$AGENT" sim interview "$T/s1" "Iris Lindqvist" "Do you know about a party?")

@@ -1,8 +1,10 @@
 /* test-json.c: Lua <-> JSON conversion, the json module, canonical text,
- * and the bounded buffer's JSON string escaping. */
+ * setting paths and merging (--set), "did you mean" suggestions, and the
+ * bounded buffer. */
 #include "json.h"
 #include "tap.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>
@@ -94,6 +96,56 @@ int main(void)
     canon_is("[1e3, -0.1, 12345678901234, 5.356894, 0.30000000000000004]",
              "[1000,-0.1,12345678901234,5.356894,0.30000000000000004]",
              "canonical numbers: shortest round-trip form");
+
+    /* --set: paths, values read as JSON or kept as text, merging */
+    {
+        static const char *const known[] = {"memory", "attention", "weights",
+                                            "goal",   "limits",    NULL};
+        cJSON *set = cJSON_CreateObject(), *into;
+        char *txt;
+
+        is_int(ag_json_set_path(set, "memory=false"), 0, "set_path: a bool");
+        ag_json_set_path(set, "weights.recency=2");
+        ag_json_set_path(set, "weights.relevance=0.5");
+        ag_json_set_path(set, "name=Town 2");
+        ag_json_set_path(set, "list=[1, \"a\"]");
+        ag_json_set_path(set, "two=1 2");
+        ag_json_set_path(set, "memory=true");
+        txt = cJSON_PrintUnformatted(set);
+        is_str(
+            txt,
+            "{\"weights\":{\"recency\":2,\"relevance\":0.5},"
+            "\"name\":\"Town 2\",\"list\":[1,\"a\"],\"two\":\"1 2\","
+            "\"memory\":true}",
+            "set_path: nested objects, JSON values, text otherwise, last wins");
+        free(txt);
+        is_int(ag_json_set_path(set, "memory"), -EINVAL, "set_path: no =");
+        is_int(ag_json_set_path(set, "=1"), -EINVAL, "set_path: no key");
+        is_int(ag_json_set_path(set, "a..b=1"), -EINVAL,
+               "set_path: empty part");
+        is_int(ag_json_set_path(set, "a.=1"), -EINVAL, "set_path: ends in .");
+        into = cJSON_Parse("{\"weights\":{\"recency\":1,\"importance\":3},"
+                           "\"memory\":false,\"attention\":4}");
+        ag_json_merge(into, set);
+        txt = cJSON_PrintUnformatted(into);
+        is_str(txt,
+               "{\"weights\":{\"recency\":2,\"importance\":3,"
+               "\"relevance\":0.5},\"memory\":true,\"attention\":4,"
+               "\"name\":\"Town 2\",\"list\":[1,\"a\"],\"two\":\"1 2\"}",
+               "merge: objects merged member by member, others replaced");
+        free(txt);
+        cJSON_Delete(into);
+        cJSON_Delete(set);
+
+        is_str(ag_suggest("memry", known), "memory",
+               "suggest: a letter missing");
+        is_str(ag_suggest("gaol", known), "goal",
+               "suggest: two letters swapped");
+        ok(ag_suggest("x", known) == NULL, "suggest: nothing for a short word");
+        ok(ag_suggest("colour", known) == NULL, "suggest: nothing far off");
+        ok(ag_is_known("limits", known) && !ag_is_known("limit", known),
+           "is_known");
+    }
 
     ag_buf_init(&b, 8);
     is_int(ag_buf_adds(&b, "12345678"), 0, "buffer fills to max");

@@ -161,7 +161,8 @@ static void test_examples(void)
 {
     struct ag__sim_world w;
     char err[512] = "", *path = example("smoke.lua");
-    int rc = ag__sim_world_load(path, &w, err, sizeof err), nadia, tomas, iris;
+    int rc = ag__sim_world_load(path, NULL, &w, err, sizeof err), nadia, tomas,
+        iris;
 
     free(path);
     if (!ok(rc == 0, "world: smoke.lua loads")) {
@@ -215,7 +216,7 @@ static void test_examples(void)
     ag__sim_world_free(&w);
 
     path = example("town.lua");
-    rc = ag__sim_world_load(path, &w, err, sizeof err);
+    rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
     if (!ok(rc == 0, "world: town.lua loads"))
         tap_diag(err);
     is_int(w.nplaces, 48, "town: 48 places");
@@ -235,7 +236,7 @@ static void test_examples(void)
     free(path);
 
     path = example("gossip.lua");
-    rc = ag__sim_world_load(path, &w, err, sizeof err);
+    rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
     if (!ok(rc == 0, "world: gossip.lua loads"))
         tap_diag(err);
     is_int(w.light, 1, "gossip: a light world");
@@ -281,7 +282,7 @@ static void test_settings(void)
     path = write_world("good",
                        WORLD("knows = { { 'Ann', 'Bob' } },\n" EVENT(
                            "'2023-02-14 17:00'", "'2023-02-14 19:00:30'")));
-    rc = ag__sim_world_load(path, &w, err, sizeof err);
+    rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
     if (!ok(rc == 0, "world: a small world loads"))
         tap_diag(err);
     is_str(w.name, "good", "world: the name defaults to the file's");
@@ -303,7 +304,7 @@ static void test_settings(void)
               "  memory = false, reflection = false, dims = 32,\n"
               "  max_cost = 1.5, max_calls = 100,\n"
               "  weights = { relevance = 0, importance = 2.5 } },\n"));
-    rc = ag__sim_world_load(path, &w, err, sizeof err);
+    rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
     if (!ok(rc == 0, "world: settings load"))
         tap_diag(err);
     ok(w.set.recency_decay == 0.9 && w.set.attention == 5 && w.set.tick == 60 &&
@@ -336,7 +337,7 @@ static void test_settings(void)
     }
 
     path = write_world("light", "return { light = { count = 10 } }\n");
-    rc = ag__sim_world_load(path, &w, err, sizeof err);
+    rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
     if (!ok(rc == 0 && w.light == 1,
             "world: a light world may go without a start"))
         tap_diag(err);
@@ -517,7 +518,7 @@ static void test_broken(void)
         prefix = ag_xasprintf("%s%s", path, b->want[0] == ':' ? "" : ": ");
         snprintf(err, sizeof err, "(no message)");
         memset(&w, 0x5a, sizeof w); /* the loader must not read it */
-        rc = ag__sim_world_load(path, &w, err, sizeof err);
+        rc = ag__sim_world_load(path, NULL, &w, err, sizeof err);
         snprintf(name, sizeof name, "broken %s: fails, names file and field",
                  b->name);
         if (!ok(rc == AG_ETASK && strncmp(err, prefix, strlen(prefix)) == 0 &&
@@ -533,7 +534,7 @@ static void test_broken(void)
         free(path);
     }
     path = ag_xasprintf("%s/missing.lua", tmpdir);
-    ok(ag__sim_world_load(path, &w, err, sizeof err) == AG_ETASK &&
+    ok(ag__sim_world_load(path, NULL, &w, err, sizeof err) == AG_ETASK &&
            strncmp(err, path, strlen(path)) == 0 &&
            strstr(err, ": cannot read the world file: No such file"),
        "broken: a missing file is named");
