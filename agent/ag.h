@@ -115,6 +115,11 @@ void ag_new_id(char out[33]);
  * NUL-terminated buffer in *out (length in *len if len is not NULL). */
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* Writes n bytes to path whole or not at all: into "path.tmp", then
+ * renamed over path, so a full disk leaves the old file (or none), never a
+ * cut one. Returns 0 or a negative errno. */
+int ag_write_file(const char *path, const char *data, size_t n);
+
 /* For "did you mean": whether key is among known (NULL-terminated), and the
  * known word closest to key by edit distance with adjacent transpositions
  * ("gaol" is 1 from "goal"), at most 2 and at most a third of key's length

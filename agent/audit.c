@@ -460,8 +460,8 @@ static void write_failed(struct ag_audit *a, int err)
     if (!a->failed) {
         a->failed = 1;
         a->err = err;
-        ag_error("audit log %s: write failed: %s; the run goes on without "
-                 "its audit trail",
+        ag_error("audit log %s: write failed: %s; no more records are "
+                 "written to it",
                  a->path, uv_strerror(err));
     }
 }

@@ -171,8 +171,7 @@ static void audit_batch(struct ag__sim *s, const struct ag__sim_ebatch *b,
     if (fallback)
         cJSON_AddStringToObject(d, "fallback", fallback);
     cJSON_AddNumberToObject(d, "latency_ms", ms);
-    ag_audit_write(s->audit, s->run, (unsigned)b->t[0].agents[0] + 1, 0,
-                   "embed.response", d);
+    ag__sim_audit(s, b->t[0].agents[0], "embed.response", d);
 }
 
 static void on_attempt(void *ud, const struct ag_llm_attempt *at)

@@ -225,6 +225,17 @@ static void progress(struct ag__sim *s)
     fflush(stderr);
 }
 
+void ag__sim_audit(struct ag__sim *s, int agent, const char *type, cJSON *data)
+{
+    if (ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, type, data) <
+            0 &&
+        !s->stopping) {
+        snprintf(s->stop_reason, sizeof s->stop_reason,
+                 "cannot write %s/audit.jsonl", s->out);
+        s->stopping = 1;
+    }
+}
+
 static int limits_hit(struct ag__sim *s)
 {
     const struct ag__sim_settings *st = &s->w.set;
@@ -336,11 +347,13 @@ static void agents_free(struct ag__sim *s)
     free(s->agents);
 }
 
-static void write_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o)
+/* Returns 0 or a negative errno (the old checkpoint, if any, is kept). */
+static int write_checkpoint(struct ag__sim *s)
 {
     cJSON *c = cJSON_CreateObject();
-    char *path = ag_xasprintf("%s/checkpoint.json", s->out), *text, t[20];
-    FILE *f;
+    char *path = ag_xasprintf("%s/checkpoint.json", s->out), *text, *line,
+         t[20];
+    int rc;
 
     ag__sim_fmt_time(s->now, t);
     cJSON_AddStringToObject(c, "world", s->w.path);
@@ -351,18 +364,16 @@ static void write_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o)
     cJSON_AddStringToObject(c, "audit", "audit.jsonl");
     if (s->set)
         cJSON_AddItemToObject(c, "set", cJSON_Duplicate(s->set, 1));
-    AG_UNUSED(o);
     ag__sim_fmt_time(s->until, t);
     cJSON_AddStringToObject(c, "until", t);
     text = cJSON_Print(c);
-    if ((f = fopen(path, "w"))) {
-        fputs(text, f);
-        fputc('\n', f);
-        fclose(f);
-    }
+    line = ag_xasprintf("%s\n", text);
+    rc = ag_write_file(path, line, strlen(line));
+    free(line);
     free(text);
     free(path);
     cJSON_Delete(c);
+    return rc;
 }
 
 /* --resume: the run in o->out must have stopped at a limit; it goes on
@@ -600,11 +611,16 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
         free(cp);
     }
     if (status == 1 && s.stopping) {
-        write_checkpoint(&s, o);
-        snprintf(err, errlen,
-                 "stopped: %s (checkpoint in %s/checkpoint.json;"
-                 " resume with --resume)",
-                 s.stop_reason, s.out);
+        if ((rc = write_checkpoint(&s)) < 0)
+            snprintf(err, errlen,
+                     "stopped: %s (and the checkpoint cannot be written: "
+                     "%s/checkpoint.json: %s)",
+                     s.stop_reason, s.out, strerror(-rc));
+        else
+            snprintf(err, errlen,
+                     "stopped: %s (checkpoint in %s/checkpoint.json;"
+                     " resume with --resume)",
+                     s.stop_reason, s.out);
     }
     res->now = s.now;
     res->calls = s.new_calls;
@@ -615,8 +631,13 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     res->failures += s.eusage.failures;
     res->events = (long)s.tseq;
 out:
-    if (s.timeline && ag__sim_out_close(&s, err, errlen) < 0 && !status)
-        status = 2;
+    if (s.timeline) {
+        char cerr[512];
+        if (ag__sim_out_close(&s, cerr, sizeof cerr) < 0 && !status) {
+            snprintf(err, errlen, "%s", cerr);
+            status = 2;
+        }
+    }
     if (s.L)
         lua_close(s.L);
     if (s.http)

@@ -287,7 +287,7 @@ static void audit_call(struct ag__sim *s, struct ag__sim_call *c, int agent,
         ag_audit_add_content(s->audit, d, "system", c->system,
                              strlen(c->system));
     ag_audit_add_content(s->audit, d, "body", c->prompt, strlen(c->prompt));
-    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.request", d);
+    ag__sim_audit(s, agent, "llm.request", d);
     d = cJSON_CreateObject();
     ag_audit_add_content(s->audit, d, "text", text, strlen(text));
     cJSON_AddItemToObject(d, "tool_calls", cJSON_CreateArray());
@@ -299,7 +299,7 @@ static void audit_call(struct ag__sim *s, struct ag__sim_call *c, int agent,
     }
     cJSON_AddNumberToObject(d, "latency_ms", ms);
     cJSON_AddStringToObject(d, "sha256", c->hash);
-    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "llm.response", d);
+    ag__sim_audit(s, agent, "llm.response", d);
 }
 
 static void deliver(struct ag__sim *s, struct ag__sim_call *c, const char *text)
@@ -335,7 +335,7 @@ void ag__sim_audit_attempt(struct ag__sim *s, int agent, const char *what,
     cJSON_AddNumberToObject(d, "status", (double)at->status);
     cJSON_AddStringToObject(d, "message", at->message ? at->message : "");
     cJSON_AddNumberToObject(d, "retry_in_ms", at->retry_in_ms);
-    ag_audit_write(s->audit, s->run, (unsigned)agent + 1, 0, "error", d);
+    ag__sim_audit(s, agent, "error", d);
 }
 
 static void on_attempt(void *ud, const struct ag_llm_attempt *at)

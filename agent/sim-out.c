@@ -19,16 +19,12 @@
 static int write_json(const char *dir, const char *name, const cJSON *v)
 {
     char *path = ag_xasprintf("%s/%s", dir, name);
-    char *text = cJSON_Print(v);
-    FILE *f = fopen(path, "w");
-    int rc = 0;
+    char *text = cJSON_Print(v), *line = ag_xasprintf("%s\n", text);
+    int rc = ag_write_file(path, line, strlen(line));
 
-    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
-        rc = -errno;
-    if (f && fclose(f) != 0 && !rc)
-        rc = -errno;
     free(path);
     free(text);
+    free(line);
     return rc;
 }
 
@@ -123,8 +119,17 @@ void ag__sim_event(struct ag__sim *s, int agent, const char *type,
     ag_buf_init(&b, (size_t)-1 / 4);
     ag_json_canonical(fields, &b);
     ag_buf_addc(&b, '\n');
-    if (s->timeline)
-        fwrite(b.data, 1, b.len, s->timeline);
+    if (s->timeline &&
+        (fwrite(b.data, 1, b.len, s->timeline) != b.len ||
+         ferror(s->timeline)) &&
+        !s->stopping) {
+        /* a full disk: stop as at a limit, with a checkpoint to resume */
+        s->out_errno = errno ? errno : EIO;
+        snprintf(s->stop_reason, sizeof s->stop_reason,
+                 "cannot write %s/timeline.jsonl: %s", s->out,
+                 strerror(s->out_errno));
+        s->stopping = 1;
+    }
     ag_buf_free(&b);
     cJSON_Delete(fields);
 }
@@ -270,17 +275,17 @@ static void add_usage(cJSON *usage, const char *name,
 
 static int write_memories(struct ag__sim *s)
 {
-    for (int i = 0; i < s->nagents; i++) {
+    int rc = 0;
+
+    for (int i = 0; i < s->nagents && !rc; i++) {
         const struct ag__sim_stream *m = &s->agents[i].mem;
         char *path =
             ag_xasprintf("%s/memory/%s.jsonl", s->out, s->w.personas[i].name);
-        FILE *f = fopen(path, "w");
-        free(path);
-        if (!f)
-            return -errno;
+        struct ag_buf b;
+
+        ag_buf_init(&b, (size_t)-1 / 4);
         for (int k = 0; k < m->n; k++) {
             cJSON *o = cJSON_CreateObject(), *ev;
-            struct ag_buf b;
             char c[20], a[20];
             ag__sim_fmt_time(m->m[k].created, c);
             ag__sim_fmt_time(m->m[k].accessed, a);
@@ -295,22 +300,22 @@ static int write_memories(struct ag__sim *s)
             for (int e = 0; e < m->m[k].nevidence; e++)
                 cJSON_AddItemToArray(ev,
                                      cJSON_CreateNumber(m->m[k].evidence[e]));
-            ag_buf_init(&b, (size_t)-1 / 4);
             ag_json_canonical(o, &b);
             ag_buf_addc(&b, '\n');
-            fwrite(b.data, 1, b.len, f);
-            ag_buf_free(&b);
             cJSON_Delete(o);
         }
-        fclose(f);
+        rc = ag_write_file(path, b.data ? b.data : "", b.len);
+        ag_buf_free(&b);
+        free(path);
     }
-    return 0;
+    return rc;
 }
 
 int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
 {
     cJSON *m = cJSON_CreateObject(), *facts, *rel, *edges, *usage;
-    int rc = 0;
+    const char *what = "timeline.jsonl";
+    int rc = 0, r;
 
     if (!s->timeline)
         return 0;
@@ -353,13 +358,21 @@ int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
         cJSON_AddStringToObject(m, "stopped", s->stop_reason);
     if (fclose(s->timeline) != 0)
         rc = -errno;
+    else if (s->out_errno)
+        rc = -s->out_errno;
     s->timeline = NULL;
-    if (!rc)
-        rc = write_json(s->out, "metrics.json", m);
-    if (!rc)
-        rc = write_memories(s);
+    /* each file is written even when one before failed */
+    if ((r = write_json(s->out, "metrics.json", m)) < 0 && !rc) {
+        rc = r;
+        what = "metrics.json";
+    }
+    if ((r = write_memories(s)) < 0 && !rc) {
+        rc = r;
+        what = "memory/";
+    }
     if (rc < 0)
-        snprintf(err, errlen, "%s: %s", s->out, strerror(-rc));
+        snprintf(err, errlen, "%s/%s: cannot write: %s", s->out, what,
+                 strerror(-rc));
     cJSON_Delete(m);
     cJSON_Delete(s->holders);
     cJSON_Delete(s->curves);

@@ -248,7 +248,8 @@ struct ag__sim {
 
     int stopping; /* a limit was hit */
     char stop_reason[200];
-    int progress; /* show progress on stderr */
+    int out_errno; /* a write to timeline.jsonl failed (a full disk) */
+    int progress;  /* show progress on stderr */
     uint64_t t_start_ns;
 };
 
@@ -266,6 +267,10 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen);
 void ag__sim_event(struct ag__sim *s, int agent, const char *type,
                    cJSON *fields);
 void ag__sim_learned(struct ag__sim *s, int agent, int fact, int from);
+/* Writes a record to the run's audit log (data taken over); once the log
+ * cannot be written (a full disk) the run stops as at a limit, since the
+ * log is what a resume answers from. */
+void ag__sim_audit(struct ag__sim *s, int agent, const char *type, cJSON *data);
 void ag__sim_chatted(struct ag__sim *s, int a, int b);
 void ag__sim_moved(struct ag__sim *s, int agent, int from, int to);
 int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen);

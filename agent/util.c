@@ -184,6 +184,29 @@ void ag_new_id(char out[33])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+int ag_write_file(const char *path, const char *data, size_t n)
+{
+    char *tmp = ag_xasprintf("%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = 0;
+
+    if (!f) {
+        rc = -errno;
+        free(tmp);
+        return rc;
+    }
+    if (fwrite(data, 1, n, f) != n || fflush(f) != 0)
+        rc = errno ? -errno : -EIO;
+    if (fclose(f) != 0 && !rc)
+        rc = -errno;
+    if (!rc && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 int ag_is_known(const char *key, const char *const *known)
 {
     for (; *known; known++)

@@ -133,6 +133,18 @@ done
 ok "$(test ! -e "$T/lim/checkpoint.json"; echo $?)" "resumed to the end ($i resumes)"
 is "$(hash_of "$T/lim")" "$(hash_of "$T/s1")" "the resumed run is the uninterrupted run"
 resumes=$i
+# a full disk: the timeline cannot be written (a link to /dev/full)
+mkdir -p "$T/full"
+ln -s /dev/full "$T/full/timeline.jsonl"
+"$AGENT" sim "$EX/smoke.lua" --out "$T/full" -q 2>"$T/err"
+is $? 1 "a full disk: the run stops (exit 1)"
+like "$(cat "$T/err")" "cannot write $T/full/timeline.jsonl: No space left on device" \
+    "a full disk: the file is named"
+like "$(cat "$T/err")" "resume with --resume" "a full disk: a checkpoint to resume from"
+rm "$T/full/timeline.jsonl"
+"$AGENT" sim "$EX/smoke.lua" --out "$T/full" -q --resume 2>/dev/null
+is $? 0 "a full disk: with space again, --resume finishes"
+is "$(hash_of "$T/full")" "$(hash_of "$T/s1")" "... and it is the uninterrupted run"
 "$AGENT" sim "$EX/smoke.lua" --out "$T/limset" -q --set max_calls=80 2>/dev/null
 is $? 1 "--set max_calls=80: the limit stops the run"
 like "$(cat "$T/limset/checkpoint.json")" '"set":' "the checkpoint keeps what --set gave"
