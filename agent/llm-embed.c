@@ -59,6 +59,28 @@ static void add_feature(float *out, int dims, uint64_t h)
     out[h % (uint64_t)dims] += (h >> 63) ? -1.0f : 1.0f;
 }
 
+void ag_embed_project(const float *in, int from, float *out, int to)
+{
+    double norm = 0;
+
+    for (int k = 0; k < to; k++) {
+        double acc = 0;
+        for (int i = 0; i < from; i++) {
+            /* splitmix64 of (k, i): the sign of one entry of the matrix */
+            uint64_t z = ((uint64_t)k << 32 | (uint32_t)i) +
+                         UINT64_C(0x9e3779b97f4a7c15);
+            z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+            acc += ((z ^ (z >> 31)) & 1) ? in[i] : -in[i];
+        }
+        out[k] = (float)acc;
+        norm += acc * acc;
+    }
+    norm = sqrt(norm);
+    for (int k = 0; k < to && norm > 0; k++)
+        out[k] = (float)(out[k] / norm);
+}
+
 int ag_embed_local(const char *text, int dims, float *out)
 {
     const char *p = text ? text : "", *prev = NULL;
@@ -290,11 +312,17 @@ static int embed_finish(void *ud, const char *body, size_t n, char *err,
         return 0;
     rc = ag_embed_parse(body, n, c->n, &c->reply, c->err, sizeof c->err);
     if (rc == 0 && c->dims && c->reply.dims != c->dims) {
-        snprintf(c->err, sizeof c->err,
-                 "asked for %d dimensions, got vectors of %d", c->dims,
-                 c->reply.dims);
-        ag_embed_reply_clear(&c->reply);
-        rc = AG_EPARSE;
+        /* a server that ignores "dimensions": bring its vectors to the
+         * size asked, so that they compare with the others */
+        struct ag_embed_reply *r = &c->reply;
+        float *v = ag_xmalloc(sizeof *v * (size_t)r->n * (size_t)c->dims);
+        for (int i = 0; i < r->n; i++)
+            ag_embed_project(r->vecs + (size_t)i * (size_t)r->dims, r->dims,
+                             v + (size_t)i * (size_t)c->dims, c->dims);
+        free(r->vecs);
+        r->vecs = v;
+        r->projected_from = r->dims;
+        r->dims = c->dims;
     }
     if (rc < 0)
         snprintf(err, errlen, "malformed reply: %s", c->err);

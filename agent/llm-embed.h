@@ -50,15 +50,23 @@ int ag_embed_local(const char *text, int dims, float *out);
  * either is the zero vector. */
 double ag_embed_cosine(const float *a, const float *b, int dims);
 
+/* Projects in (from floats) to out (to floats) with a fixed random +-1
+ * matrix (the same for the same sizes), then L2-normalises out: cosines are
+ * kept roughly (Johnson-Lindenstrauss), so vectors of a server that ignores
+ * "dimensions" can still be compared with each other. */
+void ag_embed_project(const float *in, int from, float *out, int to);
+
 /* ---- the client -------------------------------------------------------- */
 
 struct ag_embed_reply {
     float *vecs; /* n rows of dims floats, row i the vector of texts[i];
                     malloc'd, NULL when empty */
     int n, dims;
-    long tokens;  /* usage.prompt_tokens; -1 when the endpoint did not say
-                     (the local embedder counts words) */
-    int stand_in; /* answered by the local embedder, not an endpoint */
+    long tokens;        /* usage.prompt_tokens; -1 when the endpoint did not say
+                           (the local embedder counts words) */
+    int stand_in;       /* answered by the local embedder, not an endpoint */
+    int projected_from; /* the endpoint's size when it was not the size
+                           asked and the vectors were projected; else 0 */
 };
 
 /* Frees what r owns (not r) and leaves it empty: vecs NULL, counts 0,

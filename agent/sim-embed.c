@@ -34,6 +34,7 @@ struct ag__sim_ebatch { /* a request in flight */
     struct ag__sim *s;
     struct ag__sim_etext *t;
     int n;
+    int projected_from; /* the endpoint's vectors were of this size */
     uint64_t t0;
 };
 
@@ -170,6 +171,8 @@ static void audit_batch(struct ag__sim *s, const struct ag__sim_ebatch *b,
     }
     if (fallback)
         cJSON_AddStringToObject(d, "fallback", fallback);
+    if (b->projected_from)
+        cJSON_AddNumberToObject(d, "projected_from", b->projected_from);
     cJSON_AddNumberToObject(d, "latency_ms", ms);
     ag__sim_audit(s, b->t[0].agents[0], "embed.response", d);
 }
@@ -202,12 +205,18 @@ static void on_done(void *ud, int err, struct ag_embed_reply *r,
             s->eusage.tokens_in += r->tokens;
             s->new_tokens += r->tokens;
         }
+        if ((b->projected_from = r->projected_from) && !s->eprojected++)
+            ag_warn("sim: the embeddings endpoint answers vectors of %d "
+                    "numbers, not the %d asked (it ignores \"dimensions\"): "
+                    "they are projected to %d, which keeps their cosines "
+                    "roughly; settings.dims = %d would use them whole",
+                    r->projected_from, dims, dims, r->projected_from);
         audit_batch(s, b, vecs, dims, NULL, ms);
     } else {
         char why[300];
         snprintf(why, sizeof why, "%s",
                  err < 0 ? message
-                         : "the endpoint's vectors are not of the size asked");
+                         : "the endpoint's reply does not fit the texts sent");
         ag_warn("sim: embeddings failed (%s): the local embedder stands in "
                 "for %d texts",
                 why, b->n);

@@ -249,6 +249,7 @@ struct ag__sim {
     int stopping; /* a limit was hit */
     char stop_reason[200];
     int out_errno; /* a write to timeline.jsonl failed (a full disk) */
+    int eprojected; /* embedding batches projected to settings.dims */
     int progress;  /* show progress on stderr */
     uint64_t t_start_ns;
 };

@@ -77,6 +77,29 @@ if standin_start --lua "$EX/town-model.lua"; then
 else
     ok 1 "the stand-in starts"
 fi
+# a server that ignores "dimensions" (96 numbers whatever is asked)
+if standin_start --lua "$EX/town-model.lua" --embed-dims 96; then
+    for r in p1 p2; do
+        OPENAI_BASE_URL=$STANDIN_URL OPENAI_API_KEY=test \
+            "$AGENT" sim "$EX/smoke.lua" --model openai:town --out "$T/$r" \
+            -q 2>"$T/$r.err"
+    done
+    standin_stop
+    like "$(cat "$T/p1.err")" "answers vectors of 96 numbers, not the 64 asked" \
+        "other-size embeddings: said once"
+    is "$(grep -c 'projected' "$T/p1.err")" 1 "... only once"
+    unlike "$(cat "$T/p1.err")" "local embedder stands in" \
+        "... and used (projected), not replaced by the local embedder"
+    like "$(grep '"embed.response"' "$T/p1/audit.jsonl" | head -1)" \
+        '"projected_from":96' "... the audit log says so"
+    is "$(hash_of "$T/p2")" "$(hash_of "$T/p1")" "... the same run twice"
+    "$AGENT" sim "$EX/smoke.lua" --model openai:town --out "$T/p3" -q \
+        --replay "$T/p1/audit.jsonl" 2>/dev/null
+    is "$(hash_of "$T/p3")" "$(hash_of "$T/p1")" \
+        "... and again from its audit log with the endpoint stopped"
+else
+    ok 1 "the stand-in starts (--embed-dims)"
+fi
 
 # faults every 5th request: a 429, a stall, a cut stream, a dropped
 # connection, a 500; the client retries and the run is the same run

@@ -220,6 +220,8 @@ void answer_embeddings(struct conn *c)
             plan_send(c, 0);
             return;
         }
+        if (srv.embed_dims)
+            dims = srv.embed_dims;
         plan_embeddings(c, q, dims,
                         cJSON_GetObjectItemCaseSensitive(E, "headers"));
         cJSON_Delete(q);

@@ -251,12 +251,14 @@ static void usage(FILE *f)
         "               [--script FILE] [--mode script|bench] [--delay-ms N]\n"
         "               [--lua FILE [--lua-json FILE] [--faults FILE]]\n"
         "               [--log FILE] [--first-request-file FILE]\n"
+        "               [--embed-dims N]\n"
         "\n"
         "A stand-in LLM endpoint for tests and benchmarks: HTTP/1.1 with\n"
         "keep-alive on POST /v1/chat/completions, /chat/completions (OpenAI),\n"
         "POST /v1/messages, /messages (Anthropic), POST /v1/embeddings,\n"
         "/embeddings (OpenAI: the vectors of agent's local embedder, 64\n"
-        "dimensions unless the request says) and GET /health.\n"
+        "dimensions unless the request says; --embed-dims N answers N\n"
+        "whatever it says, as servers that ignore it do) and GET /health.\n"
         "Prints \"port N\" once listening (--port 0 picks a free port).\n"
         "\n"
         "script mode: the n-th model request gets reply n of\n"
@@ -319,12 +321,13 @@ int main(int argc, char **argv)
         {"lua", required_argument, NULL, 'L'},
         {"lua-json", required_argument, NULL, 'J'},
         {"faults", required_argument, NULL, 'F'},
+        {"embed-dims", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *host = "127.0.0.1", *port_file = NULL, *script = NULL;
     const char *lua = NULL, *lua_json = NULL, *faults = NULL;
     bool mode_set = false;
-    unsigned long port = 0, delay = 0;
+    unsigned long port = 0, delay = 0, edims = 0;
     struct sockaddr_storage addr;
     int len = sizeof addr, opt, r;
     char text[32];
@@ -359,6 +362,13 @@ int main(int argc, char **argv)
             if (parse_uint(optarg, 65535, &port) == 0)
                 break;
             fprintf(stderr, "standin: --port wants 0 to 65535\n");
+            return 2;
+        case 'E':
+            if (parse_uint(optarg, 8192, &edims) == 0 && edims > 0) {
+                srv.embed_dims = (int)edims;
+                break;
+            }
+            fprintf(stderr, "standin: --embed-dims wants 1 to 8192\n");
             return 2;
         case 'd':
             if (parse_uint(optarg, 86400000, &delay) == 0)

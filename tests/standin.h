@@ -69,6 +69,7 @@ struct server {
     int nreplies, next_reply;
     const cJSON *embeds; /* its "embeddings" array, or NULL (borrowed) */
     int nembeds, next_embed;
+    int embed_dims; /* --embed-dims: this size whatever is asked, or 0 */
     bool repeat_last;
     int every;           /* Lua mode: a fault every this many chats, or 0 */
     unsigned long chats; /* Lua mode: chat requests so far */

@@ -121,6 +121,42 @@ static void test_local(void)
     }
 }
 
+/* ---- projection (a server that ignores "dimensions") -------------------- */
+
+static void test_project(void)
+{
+    enum { FROM = 768, TO = 256, N = 12 };
+    static float in[N][FROM], out[N][TO], again[TO];
+    double worst = 0, norm = 0;
+    uint64_t x = 88172645463325252u;
+
+    /* vectors that share a common part, so that cosines are spread out */
+    for (int v = 0; v < N; v++)
+        for (int i = 0; i < FROM; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            in[v][i] = (float)((double)(x % 2001) / 1000.0 - 1.0) +
+                       (i % 7 == 0 ? 0.15f * (float)v : 0.0f);
+        }
+    for (int v = 0; v < N; v++)
+        ag_embed_project(in[v], FROM, out[v], TO);
+    for (int k = 0; k < TO; k++)
+        norm += (double)out[0][k] * out[0][k];
+    ok(fabs(norm - 1) < 1e-5, "project: unit length");
+    ag_embed_project(in[0], FROM, again, TO);
+    ok(memcmp(again, out[0], sizeof again) == 0,
+       "project: the same vector gives the same projection");
+    for (int a = 0; a < N; a++)
+        for (int b = a + 1; b < N; b++) {
+            double d = fabs(ag_embed_cosine(in[a], in[b], FROM) -
+                            ag_embed_cosine(out[a], out[b], TO));
+            if (d > worst)
+                worst = d;
+        }
+    ok(worst < 0.2, "project 768 -> 256: cosines kept within 0.2");
+    if (worst >= 0.2)
+        printf("# worst cosine change %.3f\n", worst);
+}
+
 /* ---- the parser -------------------------------------------------------- */
 
 static int parse(const char *body, int want, struct ag_embed_reply *r,
@@ -742,9 +778,11 @@ static void test_client(void)
             "one vector for two texts: named");
     outcome_free(&o);
     embed(&cfg, two, 2, 8, &o);
-    ok(o.err == AG_EPARSE, "vectors of another size than asked: an error");
-    has_str(o.msg, "asked for 8 dimensions, got vectors of 3",
-            "another size: named");
+    ok(o.err == 0 && o.reply.dims == 8 && o.reply.projected_from == 3,
+       "vectors of another size than asked: projected to the size asked");
+    ok(o.reply.vecs &&
+           fabs(ag_embed_cosine(o.reply.vecs, o.reply.vecs, 8) - 1) < 1e-6,
+       "... of unit length");
     outcome_free(&o);
     embed(&cfg, two, 2, 0, &o);
     ok(o.err == 0 && o.attempts == 2, "an empty 200 reply is retried");
@@ -782,6 +820,7 @@ int main(void)
         return 99;
     }
     test_local();
+    test_project();
     test_parse();
     test_cache();
     test_client();
