@@ -394,8 +394,9 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     memset(&st, 0, sizeof st);
     memset(&ls, 0, sizeof ls);
     ls.agent = o->agent;
-    if (!(world = read_json(o->dir, "world.json", err, errlen)) ||
-        !(metrics = read_json(o->dir, "metrics.json", err, errlen)))
+    if (!(world = read_json(o->dir, "world.json", err, errlen)))
+        ag__sim_light_hint(o->dir, err, errlen);
+    if (!world || !(metrics = read_json(o->dir, "metrics.json", err, errlen)))
         goto out;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(world, "personas"))
     {

@@ -311,6 +311,25 @@ static int write_memories(struct ag__sim *s)
     return rc;
 }
 
+void ag__sim_light_hint(const char *dir, char *err, size_t errlen)
+{
+    char *path = ag_xasprintf("%s/metrics.json", dir), *data;
+    size_t n = strlen(err);
+
+    if (ag_read_file(path, 64u << 20, &data, NULL) == 0) {
+        cJSON *m = cJSON_Parse(data);
+        if (cJSON_GetObjectItemCaseSensitive(m, "light") && n < errlen)
+            snprintf(err + n, errlen - n,
+                     " (%s holds a run of light agents: its figures are in "
+                     "metrics.json; view and interview are for full "
+                     "simulations)",
+                     dir);
+        cJSON_Delete(m);
+        free(data);
+    }
+    free(path);
+}
+
 int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
 {
     cJSON *m = cJSON_CreateObject(), *facts, *rel, *edges, *usage;

@@ -268,6 +268,9 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen);
 void ag__sim_event(struct ag__sim *s, int agent, const char *type,
                    cJSON *fields);
 void ag__sim_learned(struct ag__sim *s, int agent, int fact, int from);
+/* When dir holds a run of light agents (metrics.json with "light"), adds
+ * to err that view and interview are for full simulations. */
+void ag__sim_light_hint(const char *dir, char *err, size_t errlen);
 /* Writes a record to the run's audit log (data taken over); once the log
  * cannot be written (a full disk) the run stops as at a limit, since the
  * log is what a resume answers from. */

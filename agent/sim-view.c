@@ -33,7 +33,7 @@
 
 #include "ag.h"
 #include "json.h"
-#include "sim.h"
+#include "sim-private.h"
 
 #define WORLD_MAX    (16u << 20)  /* world.json */
 #define METRICS_MAX  (64u << 20)  /* metrics.json */
@@ -438,6 +438,8 @@ int ag_sim_view(const char *dir, const char *out_path, char *err, size_t errlen)
     if (!(all = cJSON_CreateObject()))
         return -ENOMEM;
     rc = read_object(dir, "world.json", WORLD_MAX, 0, &world, err, errlen);
+    if (rc == -ENOENT)
+        ag__sim_light_hint(dir, err, errlen);
     if (rc == 0) {
         cJSON_AddItemToObject(all, "world", world);
         rc = read_timeline(dir, &timeline, err, errlen);

@@ -270,6 +270,9 @@ like "$(cat "$T/help")" "agent sim interview DIR AGENT" "--help names the subcom
 ok $? "light agents: exit 0"
 ok "$(test "$(metric "$T/gossip" "m['light']['informed']")" -gt 1000; echo $?)" \
     "light agents: the rumour spread"
+"$AGENT" sim view "$T/gossip" 2>"$T/err"
+like "$(cat "$T/err")" "holds a run of light agents" \
+    "view of a light-agents run: says why there is no page"
 "$AGENT" sim view "$T/s1" 2>/dev/null
 ok $? "view: exit 0"
 like "$(head -c 300 "$T/s1/view.html")" "<!DOCTYPE html>" "view: a page"
