@@ -67,6 +67,14 @@ if standin_start --lua "$EX/town-model.lua"; then
     ok "$(test "$(metric "$T/h1" "m['usage']['embeddings']['calls']")" -gt 0; echo $?)" \
         "HTTP: embeddings came from the endpoint's /v1/embeddings"
     like "$(cat "$STANDIN_LOG")" '/v1/embeddings' "HTTP: the stand-in saw embeddings requests"
+    ANTHROPIC_BASE_URL=$STANDIN_URL ANTHROPIC_API_KEY=test \
+        "$AGENT" sim "$EX/smoke.lua" --model anthropic:town --out "$T/an" -q \
+        2>"$T/an.err"
+    ok $? "Anthropic's wire format: exit 0"
+    is "$(hash_of "$T/an")" "$(hash_of "$T/s1")" \
+        "Anthropic's wire format: the same timeline"
+    like "$(cat "$T/an.err")" "has no embeddings: memory relevance uses the local embedder" \
+        "Anthropic: the local embedder stands in, and says so"
     standin_stop
     OPENAI_BASE_URL=$STANDIN_URL OPENAI_API_KEY=test \
         "$AGENT" sim "$EX/smoke.lua" --model openai:town --out "$T/h2" \
