@@ -163,4 +163,38 @@ timeout 900 "$BUILDDIR/bench/bench-sim" --days 2 --runs "$SIM_RUNS" \
 timeout 600 "$BUILDDIR/bench/bench-sim-light" --agents 1000000 \
     --runs "$RUNS" || status=1
 
+# ---- (h) the view: a page of 25 agents and thousands of events ----
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ -x "$CHROMIUM" ] && command -v python3 >/dev/null 2>&1; then
+    python3 "$SRCDIR/tests/data/sim-view/big-run.py" "$tmp/big" &&
+        "$AGENT" sim view "$tmp/big" -o "$tmp/big.html" 2>/dev/null ||
+        status=1
+    : >"$tmp/view.txt"
+    for i in $(seq "$RUNS"); do
+        HOME=$tmp XDG_CONFIG_HOME=$tmp/xdg XDG_CACHE_HOME=$tmp/xdg \
+            timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+            --no-first-run --disable-background-networking \
+            --disable-component-update --disable-sync \
+            --user-data-dir="$tmp/chrome" --virtual-time-budget=3000 \
+            --dump-dom "file://$tmp/big.html#bench" 2>/dev/null |
+            sed -n 's/.*<body[^>]* data-ms="\([0-9.]*\)".* data-frame-ms="\([0-9.]*\)".*/\1 \2/p;
+                    s/.*<body[^>]* data-frame-ms="\([0-9.]*\)".* data-ms="\([0-9.]*\)".*/\2 \1/p' |
+            head -1 >>"$tmp/view.txt"
+    done
+    python3 - "$tmp/view.txt" "$(wc -l <"$tmp/big/timeline.jsonl")" <<'PY' || status=1
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+if not rows:
+    sys.exit("view: Chromium gave no figures")
+ms = [float(r[0]) for r in rows]
+fr = [float(r[1]) for r in rows]
+print("view: 25 agents, %s events in headless Chromium: set-up median %.0f ms "
+      "(min %.0f, max %.0f), a rendered game minute median %.2f ms (min %.2f, "
+      "max %.2f) over %d runs" % (sys.argv[2].strip(), statistics.median(ms),
+      min(ms), max(ms), statistics.median(fr), min(fr), max(fr), len(rows)))
+PY
+else
+    echo "view: skipped (no Chromium at $CHROMIUM)"
+fi
+
 exit $status

@@ -5,8 +5,9 @@
 # data embedded so that it cannot end its <script> block), then renders it
 # in headless Chromium: a screenshot that is the right size and not blank,
 # and the DOM after the page's script ran (agents, events, bubbles, graph).
-# A generated run of 25 agents and thousands of events checks that the page
-# stays quick (#bench times a render of every game minute).
+# A generated run of 25 agents and thousands of events
+# (tests/data/sim-view/big-run.py) checks that the page shows every event;
+# its timings (#bench renders every game minute) are only reported.
 #
 # Needs Debian's chromium (/usr/bin/chromium, or $CHROMIUM) and python3;
 # skipped without them.
@@ -201,52 +202,7 @@ ok $? "no single colour covers it (${4:-?}); vivid pixels ${5:-?}"
 
 # ---- a big run: 25 agents, two days, thousands of events -------------------
 
-python3 - "$T/big" <<'EOF'
-import json, os, random, sys
-out, rnd = sys.argv[1], random.Random(5)
-sectors = ["Cafe", "College", "Market", "Park", "Library", "Bar", "Gym",
-           "Town hall", "Pharmacy", "Houses north", "Houses south", "Dorm"]
-world_map = [{"sector": s, "arenas": [
-    {"arena": "room %d" % j, "size": [rnd.randint(6, 20), rnd.randint(5, 12)]}
-    for j in range(rnd.randint(1, 4))]} for s in sectors]
-places = [m["sector"] + ":" + a["arena"] for m in world_map
-          for a in m["arenas"]]
-names = ["Agent %02d Example" % i for i in range(25)]
-where = {a: rnd.choice(places) for a in names}
-hold = {"party": {names[0]}, "news": {names[1]}}
-events = []
-for m in range(0, 2 * 24 * 60, 3):
-    t = "2023-02-%02d %02d:%02d:00" % (13 + m // 1440, m // 60 % 24, m % 60)
-    for a in rnd.sample(names, 3):
-        p = rnd.choice(places)
-        events.append({"t": t, "type": "move", "agent": a, "from": where[a],
-                       "to": p})
-        events.append({"t": t, "type": "act", "agent": a, "place": p,
-                       "activity": "errand %d" % m, "minutes": 10})
-        where[a] = p
-    if m % 15 == 0:
-        a, b = rnd.sample(names, 2)
-        events.append({"t": t, "type": "chat.start", "agent": a, "with": b})
-        for k in range(3):
-            events.append({"t": t, "type": "chat.say", "agent": (a, b)[k % 2],
-                           "with": (b, a)[k % 2], "text": "line %d" % k})
-        events.append({"t": t, "type": "chat.end", "agent": a, "with": b})
-        for f in hold:
-            if a in hold[f] and b not in hold[f] and rnd.random() < .3:
-                hold[f].add(b)
-                events.append({"t": t, "type": "learn", "agent": b,
-                               "fact": f, "from": a})
-os.makedirs(out)
-json.dump({"name": "big", "start": "2023-02-13 00:00", "map": world_map,
-           "personas": [{"name": a, "at": where[a]} for a in names],
-           "facts": [{"id": "party", "holder": names[0], "text": "a party"},
-                     {"id": "news", "holder": names[1], "text": "news"}]},
-          open(out + "/world.json", "w"))
-with open(out + "/timeline.jsonl", "w") as f:
-    for i, e in enumerate(events):
-        f.write(json.dumps(dict(e, seq=i + 1)) + "\n")
-json.dump({}, open(out + "/metrics.json", "w"))
-EOF
+python3 "$FIX/big-run.py" "$T/big"
 big_events=$(wc -l <"$T/big/timeline.jsonl" | tr -d ' ')
 "$AGENT" sim view "$T/big" -o "$T/big.html" 2>"$T/err"
 ok $? "a big run's page ($big_events events)" || diag "$(cat "$T/err")"
@@ -255,7 +211,6 @@ is "$(attr ready)/$(attr agents)/$(attr events)" "1/25/$big_events" \
     "it shows 25 agents and every event"
 ms=$(attr ms) frame=$(attr frame-ms)
 diag "big run: set-up $ms ms, $frame ms per rendered game minute"
-python3 -c "import sys; sys.exit(not (${ms:-1e9} < 5000 and ${frame:-1e9} < 50))"
-ok $? "quick: set-up under 5 s, a render under 50 ms"
+# the figures are reported here and by bench/run.sh, never asserted
 
 done_testing
