@@ -141,7 +141,7 @@ ask() {
 }
 
 # in_process PROMPT_FILE: what `agent run` answers with the script provider
-# playing the model in process, as tests/data/sim/via-agent.sh does.
+# playing the model in process.
 in_process() {
     {
         printf 'return {\n  name = "sim-prompt",\n'

@@ -27,8 +27,8 @@
 -- missing ones are worth.
 -- SIM_LOG=FILE in the environment writes the mock's logs to FILE.<world>.
 -- --dump DIR writes one rendered prompt of each kind to DIR/<kind>.prompt
--- (see tests/data/sim/via-agent.sh, which feeds them to the real script
--- provider). Exit status 0 when every check passed.
+-- (tests/e2e-standin-lua.sh feeds them to `agent run` and to the HTTP
+-- stand-in). Exit status 0 when every check passed.
 
 local src, quiet, run, dump, lead = ".", false, true, nil, false
 local i = 1
