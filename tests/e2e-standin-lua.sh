@@ -214,10 +214,12 @@ got=$(over_http "$T/importance.prompt" --no-stream)
 is "$got" "$want" "agent run through the stand-in (whole) gets it too"
 
 # ---- one prompt of every kind, rendered by check.lua ----
-if command -v lua5.4 >/dev/null 2>&1 &&
-    mkdir "$T/prompts" &&
+if command -v lua5.4 >/dev/null 2>&1; then
+    mkdir "$T/prompts"
     lua5.4 "$SRCDIR/tests/data/sim/check.lua" "$SRCDIR" --quiet --no-run \
-        --dump "$T/prompts" >"$T/check.out" 2>&1; then
+        --dump "$T/prompts" >"$T/check.out" 2>&1
+    ok $? "check.lua: the worlds, the templates and every kind's answer shape" ||
+        diag "$(tail -20 "$T/check.out")"
     for p in "$T"/prompts/*.prompt; do
         kind=$(basename "$p" .prompt)
         want=$(in_process "$p")
