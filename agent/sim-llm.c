@@ -69,7 +69,7 @@ int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
     struct ag_model_info mi;
     int rc;
 
-    s->cache = cJSON_CreateObject();
+    s->cache = ag_map_new();
     s->templates = cJSON_CreateObject();
     if (!spec || !colon) {
         snprintf(err, errlen,
@@ -128,7 +128,7 @@ void ag__sim_llm_free(struct ag__sim *s)
         free(c);
     }
     ag__sim_embed_free(s);
-    cJSON_Delete(s->cache);
+    ag_map_free(s->cache);
     cJSON_Delete(s->templates);
     ag_script_free(s->script);
     free(s->model_name);
@@ -371,7 +371,7 @@ static void on_done(void *ud, int err, struct ag_llm_reply *r,
         u->cost += cost;
         s->new_tokens += in + out;
         s->new_cost += cost;
-        cJSON_AddStringToObject(s->cache, c->hash, text);
+        ag_map_put(s->cache, c->hash, text);
     }
     audit_call(s, c, c->agents[0], err < 0 ? NULL : r, text, ms);
     deliver(s, c, text);
@@ -443,7 +443,7 @@ int ag__sim_ask(struct ag__sim *s, int agent, const char *kind,
     ag_buf_free(&b);
     /* An answer at hand is still given at the end of the round, as one
      * from the endpoint would be: the same run, cached or not. */
-    if ((hit = ag_json_str(s->cache, hash)) || s->stopping) {
+    if ((hit = ag_map_get(s->cache, hash)) || s->stopping) {
         cJSON *ans = hit ? first_object(hit) : NULL;
         if (hit)
             s->usage[k].cache_hits++;
@@ -510,10 +510,8 @@ int ag__sim_llm_preload(struct ag__sim *s, const char *audit, char *err,
         if (type && strcmp(type, "embed.response") == 0)
             ag__sim_embed_preload(s, d);
         if (type && strcmp(type, "llm.response") == 0 && h && text &&
-            !cJSON_GetObjectItemCaseSensitive(s->cache, h)) {
-            cJSON_AddStringToObject(s->cache, h, text);
+            ag_map_put(s->cache, h, text))
             loaded++;
-        }
         cJSON_Delete(rec);
     }
     free(data);

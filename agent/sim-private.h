@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "audit.h"
+#include "map.h"
 #include "sim.h"
 
 /* ---- the world (sim-world.c) -------------------------------------------- */
@@ -218,7 +219,7 @@ struct ag__sim {
     struct ag_script *script;
     char *model_name, *provider;
     double price_in, price_out;
-    cJSON *cache;          /* request hash -> answer text */
+    struct ag_map *cache;  /* request hash -> answer text */
     cJSON *templates;      /* kind -> template text */
     int inflight, waiting; /* calls in flight; agents waiting for one */
     struct ag__sim_call *queue, *queue_tail; /* calls not yet sent */
@@ -248,9 +249,9 @@ struct ag__sim {
 
     int stopping; /* a limit was hit */
     char stop_reason[200];
-    int out_errno; /* a write to timeline.jsonl failed (a full disk) */
+    int out_errno;  /* a write to timeline.jsonl failed (a full disk) */
     int eprojected; /* embedding batches projected to settings.dims */
-    int progress;  /* show progress on stderr */
+    int progress;   /* show progress on stderr */
     uint64_t t_start_ns;
 };
 

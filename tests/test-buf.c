@@ -1,9 +1,67 @@
-/* test-buf.c: the bounded buffer and error messages. */
+/* test-buf.c: the bounded buffer, error messages, the string map and
+ * ag_write_file. */
 #include "ag.h"
+#include "map.h"
 #include "tap.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+static void test_map(void)
+{
+    struct ag_map *m = ag_map_new();
+    char k[32], v[32];
+    int all = 1;
+
+    ok(ag_map_get(m, "x") == NULL, "map: empty");
+    is_int(ag_map_put(m, "x", "1"), 1, "map: put adds");
+    is_int(ag_map_put(m, "x", "2"), 0, "map: a second put of a key ...");
+    is_str(ag_map_get(m, "x"), "1", "... keeps the first value");
+    is_str(ag_map_get(m, ""), NULL, "map: the empty key is absent ...");
+    ag_map_put(m, "", "empty");
+    is_str(ag_map_get(m, ""), "empty", "... until put");
+    for (int i = 0; i < 100000; i++) {
+        snprintf(k, sizeof k, "key-%d", i);
+        snprintf(v, sizeof v, "value-%d", i);
+        ag_map_put(m, k, v);
+    }
+    for (int i = 0; i < 100000 && all; i++) {
+        const char *got;
+        snprintf(k, sizeof k, "key-%d", i);
+        snprintf(v, sizeof v, "value-%d", i);
+        got = ag_map_get(m, k);
+        all = got && strcmp(got, v) == 0;
+    }
+    ok(all, "map: 100,000 keys through many growths, each found");
+    is_int((long long)ag_map_count(m), 100002, "map: the count");
+    ok(ag_map_get(m, "key-100000") == NULL, "map: a key never put is absent");
+    ag_map_free(m);
+}
+
+static void test_write_file(void)
+{
+    char dir[] = "/tmp/test-buf.XXXXXX", *path, *tmp, *got = NULL;
+
+    if (!mkdtemp(dir)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    path = ag_xasprintf("%s/f.json", dir);
+    tmp = ag_xasprintf("%s.tmp", path);
+    is_int(ag_write_file(path, "{\"a\":1}\n", 8), 0, "write_file: written");
+    ag_read_file(path, 100, &got, NULL);
+    is_str(got, "{\"a\":1}\n", "write_file: the whole text");
+    ok(access(tmp, F_OK) != 0, "write_file: no temporary file left");
+    free(got);
+    is_int(ag_write_file("/dev/full/x", "x", 1) < 0, 1,
+           "write_file: a path that cannot be written is an error");
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(tmp);
+}
 
 int main(void)
 {
@@ -36,5 +94,7 @@ int main(void)
 
     is_str(ag_strerror(AG_ETOOBIG), "size limit exceeded", "project error");
     is_str(ag_strerror(-2), "No such file or directory", "errno message");
+    test_map();
+    test_write_file();
     return tap_done();
 }
