@@ -210,11 +210,14 @@ static void interview_usage(FILE *f)
 {
     fprintf(f,
             "usage: agent sim interview DIR AGENT \"question\" [--model "
-            "PROVIDER:NAME] [--json]\n"
+            "PROVIDER:NAME]\n"
+            "                             [--at TIME] [--json]\n"
             "\n"
             "Asks AGENT of the run in DIR a question; the answer comes from "
             "what the run left\n"
-            "(persona, memories, facts held, plan). The facts the answer "
+            "(persona, memories, facts held, plan), or with --at \"YYYY-MM-DD "
+            "HH:MM\" from what\n"
+            "the agent had then. The facts the answer "
             "relies on are checked\n"
             "against the agent's provenance (who told it, when, the memories "
             "that mention it);\n"
@@ -231,6 +234,7 @@ static int interview_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
+        {"at", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {0}};
@@ -248,6 +252,9 @@ static int interview_main(int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'a':
+            o.at = optarg;
             break;
         case 'h':
             interview_usage(stdout);

@@ -5,10 +5,11 @@
  * not be repeated: the persona from world.json, the memory stream from
  * memory/AGENT.jsonl (retrieved for the question with the run's weights),
  * what the agent holds and from whom from metrics.json, its plan and place
- * at the end from timeline.jsonl. The prompt is the "interview" template
- * and goes through the same gateway as the run's calls (cache, audit log:
- * the question and answer are appended to the run's audit.jsonl, whose
- * recorded embeddings are used again).
+ * at the end from timeline.jsonl. With --at TIME, the agent as it was then:
+ * facts learned, memories made, plans and conversations up to TIME. The prompt
+ * is the "interview" template and goes through the same gateway as the run's
+ * calls (cache, audit log: the question and answer are appended to the run's
+ * audit.jsonl, whose recorded embeddings are used again).
  *
  * The answer names the facts it relies on; each is checked against the
  * agent's provenance: held from the start, or told by someone (and the
@@ -83,8 +84,10 @@ static int each_line(const char *dir, const char *name,
 
 struct last_state {
     const char *agent;
+    int64_t at; /* events after this are not read; -1: none */
     char place[256], now[20], date[11];
-    cJSON *plan; /* the day plan items of the last day, and those added */
+    cJSON *plan;  /* the day plan items of the last day, and those added */
+    cJSON *chats; /* with --at: partner -> conversations so far */
 };
 
 static void on_event(const cJSON *e, void *ud)
@@ -93,8 +96,22 @@ static void on_event(const cJSON *e, void *ud)
     const char *t = ag_json_str(e, "t"), *type = ag_json_str(e, "type");
     const char *who = ag_json_str(e, "agent");
 
+    if (ls->at >= 0 && (!t || ag__sim_parse_time(t) > ls->at))
+        return;
     if (t && strlen(t) >= 16) {
         snprintf(ls->now, sizeof ls->now, "%.16s", t);
+    }
+    if (ls->chats && type && strcmp(type, "chat.start") == 0 && who) {
+        const char *with = ag_json_str(e, "with");
+        const char *other = !strcmp(who, ls->agent)            ? with
+                            : with && !strcmp(with, ls->agent) ? who
+                                                               : NULL;
+        cJSON *c =
+            other ? cJSON_GetObjectItemCaseSensitive(ls->chats, other) : NULL;
+        if (c)
+            cJSON_SetNumberValue(c, c->valuedouble + 1);
+        else if (other)
+            cJSON_AddNumberToObject(ls->chats, other, 1);
     }
     if (!who || !type || strcmp(who, ls->agent) != 0)
         return;
@@ -120,6 +137,7 @@ static void on_event(const cJSON *e, void *ud)
 struct mem_load {
     struct ag__sim *s;
     struct ag__sim_stream *st;
+    int64_t at; /* memories made after this are left out; -1: none */
 };
 
 static void on_memory(const cJSON *m, void *ud)
@@ -132,8 +150,10 @@ static void on_memory(const cJSON *m, void *ud)
     int64_t created = ag__sim_parse_time(ag_json_str(m, "created"));
     int64_t accessed = ag__sim_parse_time(ag_json_str(m, "accessed"));
 
-    if (!text || created < 0)
+    if (!text || created < 0 || (ml->at >= 0 && created > ml->at))
         return;
+    if (ml->at >= 0 && accessed > ml->at)
+        accessed = created; /* its last access before then is not known */
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "evidence"))
     {
         if (cJSON_IsNumber(e) && nev < 64)
@@ -152,8 +172,9 @@ static void on_memory(const cJSON *m, void *ud)
 /* ---- provenance -----------------------------------------------------------
  */
 
+/* The agent's holder record of the fact (learned by at, when at >= 0). */
 static const cJSON *holder_of(const cJSON *metrics, const char *fact,
-                              const char *agent)
+                              const char *agent, int64_t at)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(metrics, "facts"), fact);
@@ -163,7 +184,9 @@ static const cJSON *holder_of(const cJSON *metrics, const char *fact,
     {
         const char *a = ag_json_str(h, "agent");
         if (a && strcmp(a, agent) == 0)
-            return h;
+            return at < 0 || ag__sim_parse_time(ag_json_str(h, "t")) <= at
+                       ? h
+                       : NULL;
     }
     return NULL;
 }
@@ -210,7 +233,7 @@ static int mentions(const char *text, const char *id, const char *ftext)
 /* The provenance of each fact the answer cites, and what is unsupported. */
 static cJSON *check(const cJSON *world, const cJSON *metrics,
                     const struct ag__sim_stream *st, const char *agent,
-                    const cJSON *answer)
+                    int64_t at, const cJSON *answer)
 {
     cJSON *rep = cJSON_CreateObject(), *facts, *bad;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(answer, "facts"), *id;
@@ -227,12 +250,14 @@ static cJSON *check(const cJSON *world, const cJSON *metrics,
             continue;
         cited++;
         wf = world_fact(world, id->valuestring);
-        h = wf ? holder_of(metrics, id->valuestring, agent) : NULL;
+        h = wf ? holder_of(metrics, id->valuestring, agent, at) : NULL;
         if (!h) {
             cJSON *b = cJSON_CreateObject();
             cJSON_AddStringToObject(b, "fact", id->valuestring);
             cJSON_AddStringToObject(b, "why",
-                                    wf ? "the agent never learned it"
+                                    wf ? at >= 0 ? "the agent had not learned "
+                                                   "it by then"
+                                                 : "the agent never learned it"
                                        : "no fact of the world has this id");
             cJSON_AddItemToArray(bad, b);
             continue;
@@ -248,7 +273,7 @@ static cJSON *check(const cJSON *world, const cJSON *metrics,
             while (cur && ag_json_str(cur, "from") && guard++ < 1000) {
                 const char *from = ag_json_str(cur, "from");
                 cJSON_AddItemToArray(chain, cJSON_CreateString(from));
-                cur = holder_of(metrics, id->valuestring, from);
+                cur = holder_of(metrics, id->valuestring, from, -1);
             }
         }
         {
@@ -281,7 +306,7 @@ static cJSON *check(const cJSON *world, const cJSON *metrics,
 /* ---- the facts of the prompt ------------------------------------------ */
 
 static cJSON *known_facts(const cJSON *world, const cJSON *metrics,
-                          const char *agent)
+                          const char *agent, int64_t at)
 {
     cJSON *out = cJSON_CreateArray();
     const cJSON *f;
@@ -289,7 +314,7 @@ static cJSON *known_facts(const cJSON *world, const cJSON *metrics,
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(world, "facts"))
     {
         const char *id = ag_json_str(f, "id");
-        const cJSON *h = id ? holder_of(metrics, id, agent) : NULL;
+        const cJSON *h = id ? holder_of(metrics, id, agent, at) : NULL;
         const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f, "event");
         cJSON *o;
         if (!h)
@@ -306,11 +331,71 @@ static cJSON *known_facts(const cJSON *world, const cJSON *metrics,
     return out;
 }
 
+/* How the world file says the two know each other, or "". */
+static const char *relation(const cJSON *world, const char *agent,
+                            const char *other)
+{
+    const cJSON *k;
+    const char *how = "";
+
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(world, "knows"))
+    {
+        const char *x = cJSON_GetArrayItem(k, 0)
+                            ? cJSON_GetArrayItem(k, 0)->valuestring
+                            : NULL;
+        const char *y = cJSON_GetArrayItem(k, 1)
+                            ? cJSON_GetArrayItem(k, 1)->valuestring
+                            : NULL;
+        const cJSON *w = cJSON_GetArrayItem(k, 2);
+        if (x && y && cJSON_IsString(w) &&
+            ((!strcmp(x, agent) && !strcmp(y, other)) ||
+             (!strcmp(y, agent) && !strcmp(x, other))))
+            how = w->valuestring;
+    }
+    return how;
+}
+
+/* Those known at the start and those talked to by then (--at), in the
+ * order of the personas. */
+static cJSON *acquaintances_at(const cJSON *world, const cJSON *chats,
+                               const char *agent)
+{
+    cJSON *out = cJSON_CreateArray(), *o;
+    const cJSON *p, *k;
+
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(world, "personas"))
+    {
+        const char *other = ag_json_str(p, "name");
+        int known = 0;
+        if (!other || !strcmp(other, agent))
+            continue;
+        cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(world, "knows"))
+        {
+            const cJSON *x = cJSON_GetArrayItem(k, 0),
+                        *y = cJSON_GetArrayItem(k, 1);
+            if (cJSON_IsString(x) && cJSON_IsString(y) &&
+                ((!strcmp(x->valuestring, agent) &&
+                  !strcmp(y->valuestring, other)) ||
+                 (!strcmp(y->valuestring, agent) &&
+                  !strcmp(x->valuestring, other))))
+                known = 1;
+        }
+        if (!known && !cJSON_GetObjectItemCaseSensitive(chats, other))
+            continue;
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", other);
+        cJSON_AddStringToObject(o, "relation", relation(world, agent, other));
+        cJSON_AddNumberToObject(o, "chats", ag_json_num(chats, other, 0));
+        cJSON_AddItemToArray(out, o);
+    }
+    return out;
+}
+
 static cJSON *acquaintances(const cJSON *world, const cJSON *metrics,
                             const char *agent)
 {
     cJSON *out = cJSON_CreateArray();
-    const cJSON *e, *k;
+    const cJSON *e;
 
     cJSON_ArrayForEach(
         e, cJSON_GetObjectItemCaseSensitive(
@@ -320,27 +405,12 @@ static cJSON *acquaintances(const cJSON *world, const cJSON *metrics,
         const char *other = a && strcmp(a, agent) == 0   ? b
                             : b && strcmp(b, agent) == 0 ? a
                                                          : NULL;
-        const char *how = "";
         cJSON *o;
         if (!other)
             continue;
-        cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(world, "knows"))
-        {
-            const char *x = cJSON_GetArrayItem(k, 0)
-                                ? cJSON_GetArrayItem(k, 0)->valuestring
-                                : NULL;
-            const char *y = cJSON_GetArrayItem(k, 1)
-                                ? cJSON_GetArrayItem(k, 1)->valuestring
-                                : NULL;
-            const cJSON *w = cJSON_GetArrayItem(k, 2);
-            if (x && y && cJSON_IsString(w) &&
-                ((!strcmp(x, agent) && !strcmp(y, other)) ||
-                 (!strcmp(y, agent) && !strcmp(x, other))))
-                how = w->valuestring;
-        }
         o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", other);
-        cJSON_AddStringToObject(o, "relation", how);
+        cJSON_AddStringToObject(o, "relation", relation(world, agent, other));
         cJSON_AddNumberToObject(o, "chats", ag_json_num(e, "chats", 0));
         cJSON_AddItemToArray(out, o);
     }
@@ -394,6 +464,7 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     memset(&st, 0, sizeof st);
     memset(&ls, 0, sizeof ls);
     ls.agent = o->agent;
+    ls.at = ml.at = -1;
     if (!(world = read_json(o->dir, "world.json", err, errlen)))
         ag__sim_light_hint(o->dir, err, errlen);
     if (!world || !(metrics = read_json(o->dir, "metrics.json", err, errlen)))
@@ -419,6 +490,21 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
                  o->dir, o->agent, ag_buf_cstr(&b));
         ag_buf_free(&b);
         goto out;
+    }
+
+    if (o->at) {
+        int64_t start = ag__sim_parse_time(ag_json_str(world, "start"));
+        ls.at = ml.at = ag__sim_parse_time(o->at);
+        if (ls.at < 0 || ls.at < start) {
+            snprintf(err, errlen,
+                     "--at %s: not a game time of the run (\"YYYY-MM-DD "
+                     "HH:MM\", from its start, %s)",
+                     o->at,
+                     ag_json_str(world, "start") ? ag_json_str(world, "start")
+                                                 : "?");
+            goto out;
+        }
+        ls.chats = cJSON_CreateObject();
     }
 
     /* the gateway, as the run had it */
@@ -465,6 +551,10 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
         snprintf(ls.now, sizeof ls.now, "%s",
                  ag_json_str(world, "start") ? ag_json_str(world, "start")
                                              : "");
+    if (ls.at >= 0) {
+        ag__sim_fmt_time(ls.at, ls.now);
+        ls.now[16] = '\0'; /* "YYYY-MM-DD HH:MM", as the events give it */
+    }
     s.now = ag__sim_parse_time(ls.now);
     ml.s = &s;
     ml.st = &st;
@@ -492,7 +582,7 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
         ag_json_str(persona, "home") ? ag_json_str(persona, "home") : "");
     cJSON_AddStringToObject(facts, "question", o->question);
     cJSON_AddItemToObject(facts, "known_facts",
-                          known_facts(world, metrics, o->agent));
+                          known_facts(world, metrics, o->agent, ls.at));
     {
         cJSON *mems = cJSON_AddArrayToObject(facts, "memories");
         for (int i = 0; i < n; i++) {
@@ -506,7 +596,8 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
                           ls.plan ? cJSON_Duplicate(ls.plan, 1)
                                   : cJSON_CreateArray());
     cJSON_AddItemToObject(facts, "acquaintances",
-                          acquaintances(world, metrics, o->agent));
+                          ls.chats ? acquaintances_at(world, ls.chats, o->agent)
+                                   : acquaintances(world, metrics, o->agent));
 
     if (ag__sim_ask(&s, 0, "interview", facts, &answer) == 0)
         answer = await(&s);
@@ -514,7 +605,7 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
         snprintf(err, errlen, "the model gave no answer");
         goto out;
     }
-    *report = check(world, metrics, &st, o->agent, answer);
+    *report = check(world, metrics, &st, o->agent, ls.at, answer);
     cJSON_AddStringToObject(*report, "agent", o->agent);
     cJSON_AddStringToObject(*report, "question", o->question);
     cJSON_AddStringToObject(
@@ -536,6 +627,7 @@ out:
     cJSON_Delete(answer);
     cJSON_Delete(facts);
     cJSON_Delete(ls.plan);
+    cJSON_Delete(ls.chats);
     ag__sim_stream_free(&st);
     free(q);
     free(idx);

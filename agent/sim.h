@@ -187,6 +187,8 @@ struct ag_sim_interview_opts {
     const char *agent; /* a persona's name */
     const char *question;
     const char *model; /* "provider:name" overriding the run's, or NULL */
+    const char *at;    /* a game time: the agent as it was then (what it
+                          knew, remembered, planned); NULL: the run's end */
 };
 
 /* Returns 0 and the report in *report (cJSON_Delete it), or -1 with a

@@ -235,6 +235,23 @@ like "$out" 'HALLUCINATION "concert": no fact of the world' "interview: a fact t
 "$AGENT" audit verify "$T/nomem/audit.jsonl" >/dev/null 2>&1
 ok $? "interview: appended to the run's audit log, which verifies"
 like "$(cat "$T/nomem/audit.jsonl")" '"type":"sim.interview"' "interview: logged"
+# --at: the agent as it was then (Iris hears of the party at 15:00)
+out=$("$AGENT" sim interview "$T/s1" "Iris Lindqvist" "Do you know about a party?" \
+    --at "2023-02-14 14:00")
+ok $? "interview --at before she heard: exit 0"
+like "$out" "don't know" "interview --at before she heard: she does not know"
+out=$("$AGENT" sim interview "$T/s1" "Iris Lindqvist" "Do you know about a party?" \
+    --at "2023-02-14 15:30")
+like "$out" 'relies on "party": held since 2023-02-14 15:00:00' \
+    "interview --at after she heard: she knows, and from whom"
+out=$("$AGENT" sim interview "$T/s1" "Iris Lindqvist" "Do you know about a party?" \
+    --at "2023-02-14 14:00" --model "script:$T/liar.lua")
+is $? 1 "interview --at: knowing it before she heard is a hallucination"
+like "$out" 'HALLUCINATION "party": the agent had not learned it by then' \
+    "interview --at: ... named as such"
+"$AGENT" sim interview "$T/s1" "Iris Lindqvist" "hi" --at "2020-01-01 00:00" 2>"$T/err"
+is $? 2 "interview --at before the run: exit 2"
+like "$(cat "$T/err")" "not a game time of the run" "interview --at before the run: said"
 "$AGENT" sim interview "$T/s1" "Nobody" "hi" 2>"$T/err"
 is $? 2 "interview: an unknown agent exits 2"
 like "$(cat "$T/err")" 'no agent "Nobody" (the agents: Nadia Petrova, ' "interview: the agents are listed"
