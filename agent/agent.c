@@ -74,6 +74,8 @@ void ag_agent_cfg_from_task(struct ag_agent_cfg *cfg, const struct ag_task *t,
     memset(cfg, 0, sizeof *cfg);
     cfg->name = t->name;
     cfg->task_file = t->path;
+    cfg->task_text = t->source;
+    cfg->task_text_len = t->source_len;
     cfg->system = t->system;
     cfg->provider = t->provider;
     cfg->model = t->model ? t->model : "script";

@@ -168,8 +168,10 @@ struct ag_agent_cfg {
     const char *name;        /* the task's name */
     const char *task_file;   /* the task file's path, or NULL */
     const char *task_sha256; /* its SHA-256 (hex), or NULL */
-    const char *system;      /* system prompt, or NULL */
-    const char *model;       /* model name sent to the endpoint */
+    const char *task_text;   /* its text (for run.start), or NULL */
+    size_t task_text_len;
+    const char *system; /* system prompt, or NULL */
+    const char *model;  /* model name sent to the endpoint */
     const char *provider;
     int stream;
     int max_tokens;

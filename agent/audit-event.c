@@ -34,6 +34,11 @@ static void run_start(struct ag_audit_sink *s, const struct ag_event *ev,
         cJSON_AddStringToObject(d, "task_file", c->task_file);
     if (c->task_sha256)
         cJSON_AddStringToObject(d, "task_sha256", c->task_sha256);
+    /* the file itself (per the content setting, secrets redacted), so that
+     * a replay can run when the file is gone */
+    if (c->task_text)
+        ag_audit_add_content(s->log, d, "task_text", c->task_text,
+                             c->task_text_len);
     cJSON_AddStringToObject(d, "provider", c->provider ? c->provider : "");
     cJSON_AddStringToObject(d, "model", c->model ? c->model : "");
     if (s->model_label)

@@ -22,7 +22,8 @@
  *   single changed byte is caught.
  *
  * Record types and their data:
- *   run.start    task, task_file, task_sha256, provider, model, stand_in,
+ *   run.start    task, task_file, task_sha256, task_text (the file;
+ *                content), provider, model, stand_in,
  *                goal, system, tools [{name, sha256}], limits {...},
  *                sandbox [{layer, active}], content ("full", "hash" or
  *                "truncate:N")

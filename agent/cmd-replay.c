@@ -157,12 +157,29 @@ static int replay_main(int argc, char **argv)
         return AG_EXIT_USAGE;
     }
     sha = ag_json_str(start, "task_sha256");
-    if (sha && ag_file_sha256(task_file, now_sha) == 0 &&
-        strcmp(sha, now_sha) != 0)
+    if (ag_file_sha256(task_file, now_sha) < 0) {
+        /* the file is gone: the log's copy of it, if it holds one */
+        o.task_text = ag_json_str(start, "task_text");
+        if (!o.task_text) {
+            fprintf(stderr,
+                    "agent replay: %s: cannot read it, and the log holds "
+                    "no copy of it (logs written with --audit-content "
+                    "full do)\n",
+                    task_file);
+            ag_replay_free(cmp.r);
+            return AG_EXIT_USAGE;
+        }
+        if (o.verbosity >= 0)
+            fprintf(stderr,
+                    "agent replay: %s is gone; replaying the task as the "
+                    "log recorded it\n",
+                    task_file);
+    } else if (sha && strcmp(sha, now_sha) != 0) {
         fprintf(stderr,
                 "agent replay: warning: %s changed since the run (its "
                 "SHA-256 differs); the replay may diverge\n",
                 task_file);
+    }
     if (o.verbosity >= 0 && ag_replay_runs_in_file(cmp.r) > 1 && !run)
         fprintf(stderr,
                 "agent replay: the log holds %d runs; replaying the "

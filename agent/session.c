@@ -97,7 +97,10 @@ int ag_session_run(const struct ag_session_opts *o,
         ag_log_set_level(AG_LOG_INFO);
 
     /* the task, with command-line overrides */
-    if (ag_task_load(o->task_path, &task, err, sizeof err) < 0) {
+    if ((o->task_text
+             ? ag_task_load_text(o->task_path, o->task_text,
+                                 strlen(o->task_text), &task, err, sizeof err)
+             : ag_task_load(o->task_path, &task, err, sizeof err)) < 0) {
         fprintf(stderr, "agent: %s\n", err);
         return AG_EXIT_USAGE;
     }
@@ -114,6 +117,7 @@ int ag_session_run(const struct ag_session_opts *o,
         task->limits.steps = o->max_steps;
     if (o->no_stream)
         task->stream = 0;
+    task->replaying = o->replay != NULL;
     if (ag_task_check(task, err, sizeof err) < 0) {
         fprintf(stderr, "agent: %s\n", err);
         ag_task_free(task);
@@ -140,7 +144,7 @@ int ag_session_run(const struct ag_session_opts *o,
         ag_task_free(task);
         return AG_EXIT_USAGE;
     }
-    if (task->script &&
+    if (task->script && !o->replay &&
         ag_script_new(task->script, &script, err, sizeof err) < 0) {
         fprintf(stderr, "agent: %s\n", err);
         ag_registry_free(reg);
@@ -200,8 +204,10 @@ int ag_session_run(const struct ag_session_opts *o,
             goto out;
         }
         layers = ag_sandbox_layers();
-        if (ag_file_sha256(task->path, task_sha) == 0)
+        if (task->source) {
+            ag_sha256_hex(task->source, task->source_len, task_sha);
             cfg.task_sha256 = task_sha;
+        }
         sink.model_label = label;
         sink.stand_in = stand_in;
         sink.content_label = o->audit_content ? o->audit_content : "full";

@@ -13,9 +13,11 @@
 
 struct ag_session_opts {
     const char *task_path;
-    const char *model;    /* "PROVIDER:NAME" override, or NULL */
-    const char *base_url; /* override, or NULL */
-    long max_steps;       /* override when > 0 */
+    const char *task_text; /* the task's text when the file is not read
+                              (replay from the log); task_path names it */
+    const char *model;     /* "PROVIDER:NAME" override, or NULL */
+    const char *base_url;  /* override, or NULL */
+    long max_steps;        /* override when > 0 */
     int no_stream;
     int workers; /* warm tool workers; 0: 2 */
     int json;

@@ -57,8 +57,11 @@ struct ag_task_net {
 };
 
 struct ag_task {
-    char *path; /* as given */
-    char *dir;  /* directory holding the file, for relative paths */
+    char *path;   /* as given */
+    char *dir;    /* directory holding the file, for relative paths */
+    char *source; /* the file's text as it was read (for run.start) */
+    size_t source_len;
+    int replaying; /* a replay answers: a script model file is not read */
     char *name;
     char *system; /* NULL when absent */
     char *goal;
@@ -99,6 +102,10 @@ struct ag_task {
  */
 int ag_task_load(const char *path, struct ag_task **out, char *err,
                  size_t errlen);
+/* The same from the file's text (as an audit log recorded it): path names
+ * it in messages and gives the directory relative paths start from. */
+int ag_task_load_text(const char *path, const char *text, size_t len,
+                      struct ag_task **out, char *err, size_t errlen);
 
 /* Applies "PROVIDER:NAME" from the command line ("openai:gpt-4o",
  * "anthropic:claude-sonnet-4-5", "script:path/model.lua"; a script path is

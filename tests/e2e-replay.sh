@@ -2,7 +2,8 @@
 # e2e-replay.sh: agent replay against real logs: recorded runs replay
 # identical, with recorded or live tools; a run against the stand-in
 # endpoint replays with the endpoint gone; a changed task diverges at the
-# step it changes; logs without full content are refused. And the crash
+# step it changes; a task file that is gone is replayed from the log's copy;
+# logs without full content are refused. And the crash
 # test: agent run killed with SIGKILL at many points leaves a log that
 # verifies or has only a torn tail, which the next run repairs.
 . "$SRCDIR/tests/lib.sh"
@@ -39,6 +40,22 @@ is $? 1 "a changed task: exit 1"
 is "$out" "diverged at step 1: the model is asked something else (the request differs from the logged one)" \
     "a changed goal diverges at step 1"
 like "$(cat "$T/err")" "changed since the run" "the changed task file is reported"
+
+# the task file gone (and its script model): the log's copy of it is replayed
+mkdir "$T/gone"
+cp "$SRCDIR/examples/calc.lua" "$SRCDIR/examples/calc-model.lua" "$T/gone/"
+"$AGENT" run "$T/gone/calc.lua" -q --audit "$T/gone.jsonl" >/dev/null
+like "$(head -n 1 "$T/gone.jsonl")" '"task_text":"' "run.start holds the task file's text"
+rm "$T/gone/calc.lua" "$T/gone/calc-model.lua"
+out=$("$AGENT" replay "$T/gone.jsonl" 2>"$T/err")
+ok $? "a task file gone: replay exits 0"
+is "$out" "identical: 4 steps, done, the same answer" "a task file gone: identical"
+like "$(cat "$T/err")" "is gone; replaying the task as the log recorded it" \
+    "a task file gone: said"
+"$AGENT" run "$SRCDIR/examples/hello.lua" -q --audit "$T/hashtext.jsonl" \
+    --audit-content hash >/dev/null
+like "$(head -n 1 "$T/hashtext.jsonl")" '"task_text":{"bytes":' \
+    "hash content: the task's text is hashed too"
 
 # content other than full cannot be replayed
 "$AGENT" run "$SRCDIR/examples/hello.lua" -q --audit "$T/hash.jsonl" \
