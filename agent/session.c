@@ -70,6 +70,28 @@ static int tool_dirs(const struct ag_task *t, char **dirs, int max)
     return n;
 }
 
+/* The string options of the task's tools that are credentials (password,
+ * token, secret, api_key): their count, and them into out when not NULL. */
+static int tool_credentials(const struct ag_task *t, const char **out)
+{
+    static const char *const names[] = {"password", "token", "secret",
+                                        "api_key", NULL};
+    const cJSON *o;
+    int n = 0;
+
+    for (int i = 0; i < t->ntools; i++)
+        cJSON_ArrayForEach(o, t->tools[i].opts)
+        {
+            if (!cJSON_IsString(o) || !o->string ||
+                !ag_is_known(o->string, names))
+                continue;
+            if (out)
+                out[n] = o->valuestring;
+            n++;
+        }
+    return n;
+}
+
 int ag_session_run(const struct ag_session_opts *o,
                    struct ag_session_result *res)
 {
@@ -168,12 +190,17 @@ int ag_session_run(const struct ag_session_opts *o,
             : script  ? ag_xasprintf("script:%s", task->script)
                       : ag_xasprintf("%s:%s", task->provider, task->model);
 
-    /* what must never be shown or logged */
-    secrets = ag_xcalloc((size_t)task->nsecrets + 1, sizeof *secrets);
+    /* what must never be shown or logged: the key, the task's secrets and
+     * the credentials among tools' options (in run.start's copy of the
+     * task file, they would otherwise be logged) */
+    secrets =
+        ag_xcalloc((size_t)task->nsecrets + 1 + tool_credentials(task, NULL),
+                   sizeof *secrets);
     if (task->api_key)
         secrets[redact.n++] = task->api_key;
     for (int i = 0; i < task->nsecrets; i++)
         secrets[redact.n++] = task->secrets[i];
+    redact.n += tool_credentials(task, secrets + redact.n);
     redact.secrets = secrets;
 
     /* the runtime and its sinks */
