@@ -97,7 +97,6 @@ static int run_main(int argc, char **argv)
     int c;
 
     memset(&o, 0, sizeof o);
-    o.audit_content = "full";
     optind = 1;
     while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
         switch (c) {
@@ -128,6 +127,7 @@ static int run_main(int argc, char **argv)
                         optarg);
                 return AG_EXIT_USAGE;
             }
+            o.audit_fsync = optarg;
             break;
         case 'A': {
             enum ag_approve_mode m;

@@ -107,6 +107,8 @@ int ag_session_run(const struct ag_session_opts *o,
     struct ag_audit_sink sink = {0};
     cJSON *layers = NULL;
     char task_sha[65];
+    const char *audit_path, *content_label;
+    struct ag_audit_cfg acfg;
     struct ag_rt rt;
     struct run run;
     char *label = NULL;
@@ -221,10 +223,20 @@ int ag_session_run(const struct ag_session_opts *o,
     out.stand_in = stand_in;
     out.no_answer = o->no_answer;
     ag_rt_add_sink(&rt, ag_out_event, &out, out.live);
-    if (o->audit_path) {
-        if ((rc = ag_audit_open(run.loop, o->audit_path, &o->audit, &redact,
-                                &sink.log, err, sizeof err)) < 0) {
-            fprintf(stderr, "agent: --audit %s\n", err);
+    /* the command line's audit settings, else the task's */
+    audit_path = o->audit_path ? o->audit_path : task->audit_file;
+    acfg = o->audit;
+    content_label = o->audit_content;
+    if (!content_label && task->audit_content &&
+        ag_audit_parse_content(task->audit_content, &acfg) == 0)
+        content_label = task->audit_content;
+    if (!o->audit_fsync && task->audit_fsync)
+        ag_audit_parse_fsync(task->audit_fsync, &acfg);
+    if (audit_path) {
+        if ((rc = ag_audit_open(run.loop, audit_path, &acfg, &redact, &sink.log,
+                                err, sizeof err)) < 0) {
+            fprintf(stderr, "agent: %s%s\n",
+                    o->audit_path ? "--audit " : "audit.file: ", err);
             ag_rt_close(&rt);
             uv_run(run.loop, UV_RUN_DEFAULT);
             status = AG_EXIT_USAGE;
@@ -237,7 +249,7 @@ int ag_session_run(const struct ag_session_opts *o,
         }
         sink.model_label = label;
         sink.stand_in = stand_in;
-        sink.content_label = o->audit_content ? o->audit_content : "full";
+        sink.content_label = content_label ? content_label : "full";
         sink.sandbox = layers;
         ag_rt_add_sink(&rt, ag_audit_event, &sink, 0);
         rt.want_hash = 1;

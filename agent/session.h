@@ -26,7 +26,10 @@ struct ag_session_opts {
     int approve;            /* enum ag_approve_mode (approve.h) */
     const char *audit_path; /* NULL: no audit log */
     struct ag_audit_cfg audit;
-    const char *audit_content; /* its label ("full", "hash", ...) */
+    const char *audit_content; /* its label ("full", "hash", ...); NULL:
+                                  the task's, or full */
+    const char *audit_fsync;   /* given on the command line, or NULL: the
+                                  task's, or step */
 
     /* replay: answers from a log instead of a model */
     struct ag_replay *replay;

@@ -19,6 +19,7 @@
 #include "task-private.h"
 
 #include "ag.h"
+#include "audit.h"
 #include "json.h"
 
 #include <limits.h>
@@ -35,8 +36,10 @@
 
 /* The fields each table may hold, in the order they are checked. */
 static const char *const top_fields[] = {
-    "name",   "goal",    "system",          "model",   "tools",
-    "limits", "approve", "approve_tainted", "secrets", NULL};
+    "name",    "goal",   "system",  "model",
+    "tools",   "limits", "approve", "approve_tainted",
+    "secrets", "audit",  NULL};
+static const char *const audit_fields[] = {"file", "content", "fsync", NULL};
 static const char *const model_fields[] = {
     "provider", "name",       "file",        "base_url", "api_key",
     "stream",   "max_tokens", "temperature", "context",  "price",
@@ -666,6 +669,42 @@ static int parse_limits(struct ag__task_loader *ld, int top)
     return 0;
 }
 
+/* audit = { file = "run.jsonl", content = "full", fsync = "step" } */
+static int parse_audit(struct ag__task_loader *ld, int top)
+{
+    struct ag_task *t = ld->t;
+    struct ag_audit_cfg cfg;
+    char *file = NULL;
+    int rc, a;
+
+    if ((rc = get_table(ld, top, "audit")) <= 0)
+        return rc;
+    a = lua_gettop(ld->L);
+    if ((rc = check_keys(ld, a, "audit.", audit_fields)) < 0 ||
+        (rc = get_str(ld, a, "audit.file", STR_NONEMPTY, &file)) < 0 ||
+        (rc = get_str(ld, a, "audit.content", 0, &t->audit_content)) < 0 ||
+        (rc = get_str(ld, a, "audit.fsync", 0, &t->audit_fsync)) < 0) {
+        free(file);
+        return rc;
+    }
+    if (file) {
+        t->audit_file = ag__task_join_path(t->dir, file);
+        free(file);
+    }
+    if (t->audit_content && ag_audit_parse_content(t->audit_content, &cfg) < 0)
+        return ag__task_fail(ld,
+                             "audit.content must be \"full\", \"hash\" or "
+                             "\"truncate:N\" (got \"%s\")",
+                             t->audit_content);
+    if (t->audit_fsync && ag_audit_parse_fsync(t->audit_fsync, &cfg) < 0)
+        return ag__task_fail(ld,
+                             "audit.fsync must be \"step\", \"always\" or "
+                             "\"never\" (got \"%s\")",
+                             t->audit_fsync);
+    lua_pop(ld->L, 1);
+    return 0;
+}
+
 /* Walks the value the file returned (argument 2; argument 1 is the loader).
  * Runs under lua_pcall; the outcome goes to ld->rc. */
 int ag__task_check_table(lua_State *L)
@@ -695,7 +734,8 @@ int ag__task_check_table(lua_State *L)
         (rc = parse_strlist(ld, 2, "approve", &t->approve, &t->napprove)) < 0 ||
         (rc = parse_strlist(ld, 2, "approve_tainted", &t->approve_tainted,
                             &t->napprove_tainted)) < 0 ||
-        (rc = parse_strlist(ld, 2, "secrets", &t->secrets, &t->nsecrets)) < 0)
+        (rc = parse_strlist(ld, 2, "secrets", &t->secrets, &t->nsecrets)) < 0 ||
+        (rc = parse_audit(ld, 2)) < 0)
         goto out;
     rc = 0;
 out:

@@ -405,6 +405,9 @@ void ag_task_free(struct ag_task *t)
     if (!t)
         return;
     free(t->source);
+    free(t->audit_file);
+    free(t->audit_content);
+    free(t->audit_fsync);
     for (i = 0; i < t->ntools; i++) {
         free(t->tools[i].name);
         cJSON_Delete(t->tools[i].opts);

@@ -62,6 +62,12 @@ struct ag_task {
     char *source; /* the file's text as it was read (for run.start) */
     size_t source_len;
     int replaying; /* a replay answers: a script model file is not read */
+
+    /* audit = { file = ..., content = ..., fsync = ... }; NULL: not set
+     * (the command line wins over each) */
+    char *audit_file; /* relative to the task's directory */
+    char *audit_content;
+    char *audit_fsync;
     char *name;
     char *system; /* NULL when absent */
     char *goal;

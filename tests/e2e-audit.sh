@@ -238,4 +238,30 @@ like "$err" "choose a format: --otel" "export without a format: says so"
 "$AGENT" audit export --otel "$T/nope.jsonl" 2>/dev/null
 is $? 2 "export: unreadable file: exit 2"
 
+# ---- the task file's audit = { file, content, fsync } ----------------------
+mkdir "$T/tk"
+cp "$SRCDIR/examples/hello-model.lua" "$T/tk/"
+sed 's/^return {$/return { audit = { file = "logs.jsonl", content = "hash", fsync = "never" },/' \
+    "$SRCDIR/examples/hello.lua" >"$T/tk/hello.lua"
+"$AGENT" run "$T/tk/hello.lua" -q >/dev/null 2>"$T/err"
+ok $? "audit in the task file: exit 0" || diag "$(cat "$T/err")"
+like "$(head -n 1 "$T/tk/logs.jsonl")" '"goal":{"bytes":' \
+    "audit.file (beside the task) and audit.content = hash"
+like "$(head -n 1 "$T/tk/logs.jsonl")" '"content":"hash"' "... run.start says hash"
+before=$(wc -l <"$T/tk/logs.jsonl" | tr -d ' ')
+"$AGENT" run "$T/tk/hello.lua" -q --audit "$T/tk/cli.jsonl" \
+    --audit-content full >/dev/null
+like "$(head -n 1 "$T/tk/cli.jsonl")" '"goal":"' "the command line wins over the task"
+is "$(wc -l <"$T/tk/logs.jsonl" | tr -d ' ')" "$before" \
+    "... and the task's log was not written to"
+sed 's/content = "hash"/content = "most"/' "$T/tk/hello.lua" >"$T/tk/bad.lua"
+"$AGENT" run "$T/tk/bad.lua" -q 2>"$T/err"
+is $? 2 "a bad audit.content: exit 2"
+like "$(cat "$T/err")" 'bad.lua: audit.content must be "full", "hash" or "truncate:N" (got "most")' \
+    "a bad audit.content: the file and the field"
+sed 's/file = "logs/fiel = "logs/' "$T/tk/hello.lua" >"$T/tk/bad2.lua"
+"$AGENT" run "$T/tk/bad2.lua" -q 2>"$T/err"
+like "$(cat "$T/err")" 'unknown field "audit.fiel" (did you mean "audit.file"?)' \
+    "an unknown audit field: with a suggestion"
+
 done_testing
