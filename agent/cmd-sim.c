@@ -21,7 +21,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: agent sim WORLD.lua [--seed N] [--until TIME] [--model "
             "PROVIDER:NAME]\n"
-            "                 [--out DIR] [--tick SECONDS] [--replay "
+            "                 [--base-url URL] [--out DIR] [--tick SECONDS] "
+            "[--replay "
             "AUDIT.jsonl] [--resume]\n"
             "                 [--set KEY=VALUE]... [-q]\n"
             "       agent sim view DIR [-o FILE]\n"
@@ -39,6 +40,8 @@ static void usage(FILE *f)
             "  --until TIME      stop at this game time, \"YYYY-MM-DD HH:MM\" "
             "(default: a day)\n"
             "  --model P:NAME    the model (default: the world's)\n"
+            "  --base-url URL    the endpoint (default: $OPENAI_BASE_URL or "
+            "the provider's)\n"
             "  --out DIR         where the run is written (default "
             "sim-out)\n"
             "  --tick SECONDS    lock-step mode: every agent steps every "
@@ -63,6 +66,7 @@ static int run_main(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"until", required_argument, NULL, 'u'},
         {"model", required_argument, NULL, 'm'},
+        {"base-url", required_argument, NULL, 'b'},
         {"out", required_argument, NULL, 'o'},
         {"tick", required_argument, NULL, 't'},
         {"replay", required_argument, NULL, 'r'},
@@ -101,6 +105,9 @@ static int run_main(int argc, char **argv)
             break;
         case 'm':
             o.model = optarg;
+            break;
+        case 'b':
+            o.base_url = optarg;
             break;
         case 'o':
             o.out = optarg;
@@ -211,7 +218,8 @@ static void interview_usage(FILE *f)
     fprintf(f,
             "usage: agent sim interview DIR AGENT \"question\" [--model "
             "PROVIDER:NAME]\n"
-            "                             [--at TIME] [--json]\n"
+            "                             [--base-url URL] [--at TIME] "
+            "[--json]\n"
             "\n"
             "Asks AGENT of the run in DIR a question; the answer comes from "
             "what the run left\n"
@@ -234,6 +242,7 @@ static int interview_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'},
+        {"base-url", required_argument, NULL, 'b'},
         {"at", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
@@ -255,6 +264,9 @@ static int interview_main(int argc, char **argv)
             break;
         case 'a':
             o.at = optarg;
+            break;
+        case 'b':
+            o.base_url = optarg;
             break;
         case 'h':
             interview_usage(stdout);

@@ -535,6 +535,7 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     if (o->tick >= 0)
         s.w.set.tick = o->tick;
     s.loop = uv_default_loop();
+    s.base_url = o->base_url;
     s.seed = o->seed;
     s.progress = o->progress;
     s.out = ag_xstrdup(o->out);

@@ -524,6 +524,7 @@ int ag_sim_interview(const struct ag_sim_interview_opts *o, cJSON **report,
     ag__sim_settings_load(cJSON_GetObjectItemCaseSensitive(world, "settings"),
                           &s.w.set);
     s.loop = uv_default_loop();
+    s.base_url = o->base_url;
     s.sim_dir = ag__sim_dir();
     s.nagents = 1;
     s.agents = ag_xcalloc(1, sizeof *s.agents);

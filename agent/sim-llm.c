@@ -110,7 +110,7 @@ int ag__sim_llm_init(struct ag__sim *s, const char *model_spec, char *err,
             getenv(strcmp(s->provider, "anthropic") == 0 ? "ANTHROPIC_BASE_URL"
                                                          : "OPENAI_BASE_URL");
         s->llm.api_key = key && *key ? key : NULL;
-        s->llm.base_url = url && *url ? url : NULL;
+        s->llm.base_url = s->base_url ? s->base_url : url && *url ? url : NULL;
     }
     ag_model_info(s->model_name, &mi);
     s->price_in = mi.price_in;

@@ -202,6 +202,7 @@ struct ag__sim {
     uv_loop_t *loop;
     struct ag__sim_world w;
     cJSON *set; /* --set over the world's settings (kept in a checkpoint) */
+    const char *base_url; /* --base-url, or NULL: the environment's */
     uint64_t seed;
     int64_t now, until;
     struct ag__sim_agent *agents;

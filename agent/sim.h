@@ -139,13 +139,15 @@
 
 /* How a run is asked for (agent sim). */
 struct ag_sim_opts {
-    const char *world;  /* the world file */
-    const char *model;  /* "provider:name" overriding the world's, or NULL */
-    const char *out;    /* the output directory */
-    const char *until;  /* game time to stop at; NULL: a day after start */
-    const char *replay; /* an audit log whose answers are used first */
-    int replay_strict;  /* fail when a call was not in that log */
-    int resume;         /* resume the run in out from its checkpoint */
+    const char *world;    /* the world file */
+    const char *model;    /* "provider:name" overriding the world's, or NULL */
+    const char *base_url; /* the endpoint, overriding OPENAI_BASE_URL or
+                             ANTHROPIC_BASE_URL, or NULL */
+    const char *out;      /* the output directory */
+    const char *until;    /* game time to stop at; NULL: a day after start */
+    const char *replay;   /* an audit log whose answers are used first */
+    int replay_strict;    /* fail when a call was not in that log */
+    int resume;           /* resume the run in out from its checkpoint */
     uint64_t seed;
     const char *const *sets; /* "KEY=VALUE" over the world's settings
                                 (--set; KEY may be "weights.recency") */
@@ -186,9 +188,10 @@ struct ag_sim_interview_opts {
     const char *dir;   /* the run's --out folder */
     const char *agent; /* a persona's name */
     const char *question;
-    const char *model; /* "provider:name" overriding the run's, or NULL */
-    const char *at;    /* a game time: the agent as it was then (what it
-                          knew, remembered, planned); NULL: the run's end */
+    const char *model;    /* "provider:name" overriding the run's, or NULL */
+    const char *base_url; /* as in ag_sim_opts */
+    const char *at;       /* a game time: the agent as it was then (what it
+                             knew, remembered, planned); NULL: the run's end */
 };
 
 /* Returns 0 and the report in *report (cJSON_Delete it), or -1 with a

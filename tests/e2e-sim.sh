@@ -67,6 +67,9 @@ if standin_start --lua "$EX/town-model.lua"; then
     ok "$(test "$(metric "$T/h1" "m['usage']['embeddings']['calls']")" -gt 0; echo $?)" \
         "HTTP: embeddings came from the endpoint's /v1/embeddings"
     like "$(cat "$STANDIN_LOG")" '/v1/embeddings' "HTTP: the stand-in saw embeddings requests"
+    OPENAI_API_KEY=test "$AGENT" sim "$EX/smoke.lua" --model openai:town \
+        --base-url "$STANDIN_URL" --out "$T/h1b" -q
+    is "$(hash_of "$T/h1b")" "$(hash_of "$T/s1")" "HTTP: --base-url instead of OPENAI_BASE_URL"
     ANTHROPIC_BASE_URL=$STANDIN_URL ANTHROPIC_API_KEY=test \
         "$AGENT" sim "$EX/smoke.lua" --model anthropic:town --out "$T/an" -q \
         2>"$T/an.err"
