@@ -20,8 +20,8 @@ enum {
 };
 
 extern const struct ag_cmd ag_cmd_run;
-extern const struct ag_cmd ag_cmd_audit;  /* cmd-audit.c */
-extern const struct ag_cmd ag_cmd_replay; /* cmd-replay.c */
+extern const struct ag_cmd ag_cmd_audit;   /* cmd-audit.c */
+extern const struct ag_cmd ag_cmd_replay;  /* cmd-replay.c */
 extern const struct ag_cmd ag_cmd_sandbox; /* cmd-sandbox.c */
 extern const struct ag_cmd ag_cmd_sim;     /* cmd-sim.c */
 

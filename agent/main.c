@@ -12,9 +12,8 @@
 #include "cmd.h"
 #include "sandbox.h"
 
-static const struct ag_cmd *const commands[] = {&ag_cmd_run, &ag_cmd_audit,
-                                                 &ag_cmd_replay,
-                                                 &ag_cmd_sandbox, &ag_cmd_sim};
+static const struct ag_cmd *const commands[] = {
+    &ag_cmd_run, &ag_cmd_audit, &ag_cmd_replay, &ag_cmd_sandbox, &ag_cmd_sim};
 
 static void usage(FILE *f)
 {
