@@ -115,6 +115,13 @@ void ag_new_id(char out[33]);
  * NUL-terminated buffer in *out (length in *len if len is not NULL). */
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* UTF-8: the length of the valid sequence at s (n > 0 bytes left), or
+ * minus the length of the maximal invalid prefix that one U+FFFD replaces
+ * (Unicode 3.9): overlong forms, surrogates and code points past U+10FFFF
+ * are invalid. ag_utf8_valid: 1 when all n bytes are valid UTF-8. */
+int ag_utf8_seq(const unsigned char *s, size_t n);
+int ag_utf8_valid(const char *s, size_t n);
+
 /* Writes n bytes to path whole or not at all: into "path.tmp", then
  * renamed over path, so a full disk leaves the old file (or none), never a
  * cut one. Returns 0 or a negative errno. */

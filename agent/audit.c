@@ -242,54 +242,26 @@ int ag_audit_open(uv_loop_t *loop, const char *path,
 
 /* ---- records ----------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t k;
-    uint32_t c;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        k = 2, c = s[0] & 0x1F;
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-        k = 3, c = s[0] & 0x0F;
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-        k = 4, c = s[0] & 0x07;
-    else
-        return 0;
-    if (k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    if ((k == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-        (k == 4 && (c < 0x10000 || c > 0x10FFFF)))
-        return 0;
-    return k;
-}
-
 /* A string that is not valid UTF-8 (a page in another charset, bytes from
  * a tool) gets U+FFFD for each bad byte: a log line must be valid JSON,
  * readable by any tool that reads UTF-8. Returns NULL when s is fine. */
 static char *utf8_fix(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0, k;
+    size_t n = strlen(s), i = 0;
+    int k;
     struct ag_buf b;
 
-    while (i < n && (k = utf8_seq(p + i, n - i)))
-        i += k;
+    while (i < n && (k = ag_utf8_seq(p + i, n - i)) > 0)
+        i += (size_t)k;
     if (i == n)
         return NULL;
     ag_buf_init(&b, (size_t)-1 / 4);
     ag_buf_add(&b, s, i);
     while (i < n) {
-        if ((k = utf8_seq(p + i, n - i))) {
-            ag_buf_add(&b, s + i, k);
-            i += k;
+        if ((k = ag_utf8_seq(p + i, n - i)) > 0) {
+            ag_buf_add(&b, s + i, (size_t)k);
+            i += (size_t)k;
         } else {
             ag_buf_adds(&b, "\xEF\xBF\xBD");
             i++;

@@ -44,50 +44,6 @@ static void b64_quantum(const unsigned char *p, size_t n, char *e)
     e[3] = n > 2 ? B64[v & 63] : '=';
 }
 
-/* ---- UTF-8 --------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. Refuses
- * overlong forms, surrogates and code points past U+10FFFF. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    size_t k, i;
-    unsigned long cp;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        k = 2, cp = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        k = 3, cp = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        k = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (k > n)
-        return 0;
-    for (i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return k;
-}
-
-static int utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0, k;
-
-    while (i < n) {
-        if (!(k = utf8_len((const unsigned char *)s + i, n - i)))
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* ---- addresses ----------------------------------------------------------- */
 
 struct addr {
@@ -196,7 +152,7 @@ static int set_name(struct addr *a, const char *p, size_t n)
     }
     a->name[k] = '\0';
     a->nlen = k;
-    return utf8_valid(a->name, k) ? 0 : -EINVAL;
+    return ag_utf8_valid(a->name, k) ? 0 : -EINVAL;
 }
 
 static int parse_addr(const char *s, struct addr *a)
@@ -332,9 +288,9 @@ static void hw_encoded(struct hw *w, const char *s, size_t n, int phrase)
         room -= 12;          /* =?UTF-8?X? and ?= */
         /* as many whole characters as fit (at least one: room >= 14) */
         while (j < n) {
-            size_t cl = utf8_len(p + j, n - j), need = used, c;
-            if (!cl)
-                cl = 1; /* not reached: the text was checked */
+            int sl = ag_utf8_seq(p + j, n - j);
+            size_t cl = sl > 0 ? (size_t)sl : 1, need = used, c;
+            /* sl < 0 is not reached: the text was checked */
             if (b64)
                 need = (j + cl - i + 2) / 3 * 4;
             else
@@ -611,11 +567,11 @@ static int build(const struct ag_mail *m, const char *mid, struct ag_buf *out,
         snprintf(err, errlen, "the subject must not contain line breaks");
         return -EINVAL;
     }
-    if (!utf8_valid(subj, sn)) {
+    if (!ag_utf8_valid(subj, sn)) {
         snprintf(err, errlen, "the subject is not valid UTF-8");
         return -EINVAL;
     }
-    if (m->body && !utf8_valid(m->body, strlen(m->body))) {
+    if (m->body && !ag_utf8_valid(m->body, strlen(m->body))) {
         snprintf(err, errlen, "the body is not valid UTF-8");
         return -EINVAL;
     }

@@ -184,6 +184,44 @@ void ag_new_id(char out[33])
         snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+int ag_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    int need;
+
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2 || c > 0xF4)
+        return -1;
+    need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    for (int i = 1; i <= need; i++) {
+        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
+            return -i;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need + 1;
+}
+
+int ag_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    int k;
+
+    for (size_t i = 0; i < n; i += (size_t)k)
+        if ((k = ag_utf8_seq(p + i, n - i)) < 0)
+            return 0;
+    return 1;
+}
+
 int ag_write_file(const char *path, const char *data, size_t n)
 {
     char *tmp = ag_xasprintf("%s.tmp", path);

@@ -147,35 +147,6 @@ static void norm_label(const char *s, size_t n, char *out, size_t outlen)
     out[k] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s, or minus the length of the
- * maximal invalid prefix that one U+FFFD replaces (Unicode §3.9). */
-int ag__html_u8seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    int need;
-
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2 || c > 0xF4)
-        return -1;
-    need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    for (int i = 1; i <= need; i++) {
-        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
-            return -i;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need + 1;
-}
-
 /* 1: valid UTF-8 throughout; 0: invalid with some valid multi-byte
  * sequences (mostly UTF-8); -1: invalid, no multi-byte sequence. */
 static int utf8_state(const unsigned char *s, size_t n)
@@ -187,7 +158,7 @@ static int utf8_state(const unsigned char *s, size_t n)
             k = 1;
             continue;
         }
-        k = ag__html_u8seq(s + i, n - i);
+        k = ag_utf8_seq(s + i, n - i);
         if (k > 1)
             multi = 1;
         else
@@ -247,7 +218,7 @@ static void decode(enum ag__html_dec d, const unsigned char *s, size_t n,
                     cp = to[j];
             mbuf_cp(b, cp);
             i++;
-        } else if ((k = ag__html_u8seq(s + i, n - i)) > 0) {
+        } else if ((k = ag_utf8_seq(s + i, n - i)) > 0) {
             if (k != 2 || s[i] != 0xC2 || s[i + 1] >= 0xA0)
                 mbuf_add(b, s + i, (size_t)k);
             i += (size_t)k;

@@ -81,11 +81,6 @@ static inline int ag__html_is_sp(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes), or minus the
- * length of the maximal invalid prefix that one U+FFFD replaces (Unicode
- * §3.9). */
-int ag__html_u8seq(const unsigned char *s, size_t n);
-
 /* Reads one attribute of a tag at *i in s (n bytes), as the prescan does:
  * its name lowercased into name (nl bytes), its value into val (vl bytes),
  * both cut to fit and NUL-terminated. Returns 1 and moves *i past it, or 0

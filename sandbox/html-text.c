@@ -166,7 +166,7 @@ static void emit(struct out *o, const char *str, size_t n)
             i += w;
             continue;
         }
-        if (s[i] >= 0x80 && (k = ag__html_u8seq(s + i, n - i)) < 0) {
+        if (s[i] >= 0x80 && (k = ag_utf8_seq(s + i, n - i)) < 0) {
             flush(o);
             put(o, "\xEF\xBF\xBD", 3);
             i += (size_t)-k;
@@ -177,7 +177,7 @@ static void emit(struct out *o, const char *str, size_t n)
                     (o->pre || !ws_at(s + j, n - j));) {
             if (s[j] < 0x80)
                 j++;
-            else if ((k = ag__html_u8seq(s + j, n - j)) > 0)
+            else if ((k = ag_utf8_seq(s + j, n - j)) > 0)
                 j += (size_t)k;
             else
                 break;
@@ -203,7 +203,7 @@ static void collapse(const char *s, size_t n, char *out, size_t outlen)
             i += w;
             continue;
         }
-        len = u[i] < 0x80 ? 1 : ag__html_u8seq(u + i, n - i);
+        len = u[i] < 0x80 ? 1 : ag_utf8_seq(u + i, n - i);
         if (len < 0) {
             p = "\xEF\xBF\xBD";
             i += (size_t)-len;

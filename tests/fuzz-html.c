@@ -25,39 +25,10 @@ const char *fuzz_corpus_name = "html";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int valid_utf8(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i], lo = 0x80, hi = 0xBF;
-        int need = c < 0x80   ? 0
-                   : c < 0xC2 ? -1
-                   : c < 0xE0 ? 1
-                   : c < 0xF0 ? 2
-                   : c < 0xF5 ? 3
-                              : -1;
-        if (need < 0)
-            return 0;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-        for (int k = 1; k <= need; k++, lo = 0x80, hi = 0xBF)
-            if (i + (size_t)k >= n || s[i + k] < lo || s[i + k] > hi)
-                return 0;
-        i += (size_t)need + 1;
-    }
-    return 1;
-}
-
 static void check_doc(const struct ag_html_doc *d, size_t max, int max_links)
 {
-    if (!d->text || strlen(d->text) != d->len || !valid_utf8(d->text, d->len))
+    if (!d->text || strlen(d->text) != d->len ||
+        !ag_utf8_valid(d->text, d->len))
         abort();
     if (max >= 240 && d->len > max)
         abort();
@@ -65,11 +36,11 @@ static void check_doc(const struct ag_html_doc *d, size_t max, int max_links)
         abort();
     for (int i = 0; i < d->nlinks; i++) {
         const char *t = d->links[i].text, *h = d->links[i].href;
-        if (!t || !*t || strlen(t) > 100 || !valid_utf8(t, strlen(t)) || !h ||
-            !*h || strpbrk(h, " \t\r\n") || !valid_utf8(h, strlen(h)))
+        if (!t || !*t || strlen(t) > 100 || !ag_utf8_valid(t, strlen(t)) ||
+            !h || !*h || strpbrk(h, " \t\r\n") || !ag_utf8_valid(h, strlen(h)))
             abort();
     }
-    if (d->title && !valid_utf8(d->title, strlen(d->title)))
+    if (d->title && !ag_utf8_valid(d->title, strlen(d->title)))
         abort();
     if (!memchr(d->charset, '\0', sizeof d->charset))
         abort();

@@ -94,6 +94,15 @@ int main(void)
 
     is_str(ag_strerror(AG_ETOOBIG), "size limit exceeded", "project error");
     is_str(ag_strerror(-2), "No such file or directory", "errno message");
+    is_int(ag_utf8_seq((const unsigned char *)"\xC3\xA9", 2), 2, "utf8: é");
+    is_int(ag_utf8_seq((const unsigned char *)"\xC0\xAF", 2), -1,
+           "utf8: an overlong form is one bad byte");
+    is_int(ag_utf8_seq((const unsigned char *)"\xED\xA0\x80", 3), -1,
+           "utf8: a surrogate is invalid");
+    is_int(ag_utf8_seq((const unsigned char *)"\xE2\x82", 2), -2,
+           "utf8: a cut sequence is its maximal prefix");
+    ok(ag_utf8_valid("a\xF0\x9F\x9A\x80b", 6) && !ag_utf8_valid("\xFF", 1),
+       "utf8_valid");
     test_map();
     test_write_file();
     return tap_done();

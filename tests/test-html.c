@@ -71,36 +71,6 @@ static char *render(const char *body, size_t len, const char *ct,
     return ag_buf_steal(&b);
 }
 
-static int valid_utf8(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i], lo = 0x80, hi = 0xBF;
-        int need = c < 0x80   ? 0
-                   : c < 0xC2 ? -1
-                   : c < 0xE0 ? 1
-                   : c < 0xF0 ? 2
-                   : c < 0xF5 ? 3
-                              : -1;
-        if (need < 0)
-            return 0;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-        for (int k = 1; k <= need; k++, lo = 0x80, hi = 0xBF)
-            if (i + (size_t)k >= n || s[i + k] < lo || s[i + k] > hi)
-                return 0;
-        i += (size_t)need + 1;
-    }
-    return 1;
-}
-
 static void test_structure(void)
 {
     is_str(text("<h1>Title</h1><p>One</p><p>Two</p>"), "# Title\n\nOne\n\nTwo",
@@ -357,7 +327,7 @@ static void test_links(void)
             conv_ex(h, strlen(h), "text/html", "http://x.example/", 0, -1, err,
                     sizeof err);
         ok(d && d->nlinks == 1 && strlen(d->links[0].text) <= 100 &&
-               valid_utf8(d->links[0].text, strlen(d->links[0].text)),
+               ag_utf8_valid(d->links[0].text, strlen(d->links[0].text)),
            "link text capped at 100 bytes, valid UTF-8");
         ag_html_doc_free(d);
     }
@@ -622,7 +592,7 @@ static void test_cap(void)
             continue;
         }
         bad_len += d->len > max;
-        bad_utf8 += !valid_utf8(d->text, d->len);
+        bad_utf8 += !ag_utf8_valid(d->text, d->len);
         no_note += !strstr(d->text, "[truncated: the text goes on past");
         not_trunc += !d->truncated || d->nlinks != 0;
         ag_html_doc_free(d);
@@ -632,7 +602,7 @@ static void test_cap(void)
     is_int(no_note, 0, "the cap: the text says it was cut");
     is_int(not_trunc, 0, "the cap: truncated, and links past the cut left out");
     d = conv_ex(b.data, b.len, "text/plain", NULL, 1000, -1, err, sizeof err);
-    ok(d && d->len <= 1000 && valid_utf8(d->text, d->len) && d->truncated,
+    ok(d && d->len <= 1000 && ag_utf8_valid(d->text, d->len) && d->truncated,
        "the cap applies to plain text too");
     ag_html_doc_free(d);
     d = conv_ex(b.data, b.len, "text/html", NULL, 1 << 20, -1, err, sizeof err);
@@ -687,7 +657,7 @@ static void big_case(const char *head, const char *piece, int count,
                                     65536, -1, err, sizeof err);
 
     dt = now_s() - t0;
-    ok(d && valid_utf8(d->text, d->len) && d->len <= 65536, name);
+    ok(d && ag_utf8_valid(d->text, d->len) && d->len <= 65536, name);
     snprintf(n2, sizeof n2, "%s: %s", name,
              want_trunc ? "truncated" : "not truncated");
     ok(d && d->truncated == want_trunc, n2);
@@ -1051,10 +1021,10 @@ static void test_fuzz(void)
             failed += strncmp(err, "binary content", 14) != 0;
             continue;
         }
-        bad += !valid_utf8(d->text, d->len) || d->len > max ||
+        bad += !ag_utf8_valid(d->text, d->len) || d->len > max ||
                strlen(d->text) != d->len;
         for (int i = 0; i < d->nlinks; i++)
-            bad += !valid_utf8(d->links[i].href, strlen(d->links[i].href));
+            bad += !ag_utf8_valid(d->links[i].href, strlen(d->links[i].href));
         ag_html_doc_free(d);
     }
     is_int(bad, 0, "fuzz: 3000 random documents give valid, capped UTF-8");
