@@ -101,7 +101,10 @@ int main(void)
            "utf8: a surrogate is invalid");
     is_int(ag_utf8_seq((const unsigned char *)"\xE2\x82", 2), -2,
            "utf8: a cut sequence is its maximal prefix");
-    ok(ag_utf8_valid("a\xF0\x9F\x9A\x80" "b", 6) && !ag_utf8_valid("\xFF", 1),
+    ok(ag_utf8_valid("a\xF0\x9F\x9A\x80"
+                     "b",
+                     6) &&
+           !ag_utf8_valid("\xFF", 1),
        "utf8_valid");
     test_map();
     test_write_file();
