@@ -22,6 +22,8 @@
 
 extern const char *fuzz_corpus_name;
 const char *fuzz_corpus_name = "html";
+extern const char *fuzz_more_seeds;
+const char *fuzz_more_seeds = "html"; /* tests/data/html: the test pages */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
