@@ -107,31 +107,7 @@ static int l_clock(lua_State *L)
 
 static int l_settings(lua_State *L)
 {
-    const struct ag__sim_settings *st = &S->w.set;
-
-    lua_createtable(L, 0, 16);
-    lua_pushinteger(L, st->attention);
-    lua_setfield(L, -2, "attention");
-    lua_pushnumber(L, st->reflect_threshold);
-    lua_setfield(L, -2, "reflect_threshold");
-    lua_pushinteger(L, st->retrieve);
-    lua_setfield(L, -2, "retrieve");
-    lua_pushinteger(L, st->chat_turns);
-    lua_setfield(L, -2, "chat_turns");
-    lua_pushinteger(L, st->chat_cooldown);
-    lua_setfield(L, -2, "chat_cooldown");
-    lua_pushinteger(L, st->action_min);
-    lua_setfield(L, -2, "action_min");
-    lua_pushinteger(L, st->action_max);
-    lua_setfield(L, -2, "action_max");
-    lua_pushboolean(L, st->memory);
-    lua_setfield(L, -2, "memory");
-    lua_pushboolean(L, st->planning);
-    lua_setfield(L, -2, "planning");
-    lua_pushboolean(L, st->reflection);
-    lua_setfield(L, -2, "reflection");
-    lua_pushinteger(L, st->tick);
-    lua_setfield(L, -2, "tick");
+    ag__sim_settings_push(L, &S->w.set);
     return 1;
 }
 

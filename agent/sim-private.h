@@ -78,6 +78,9 @@ struct ag__sim_world {
     cJSON *json; /* the world as loaded, for world.json */
 };
 
+/* Pushes every setting as a Lua table (weights as a table in it), for
+ * sim.settings(). */
+void ag__sim_settings_push(lua_State *L, const struct ag__sim_settings *set);
 /* Reads the settings section (NULL: all defaults) into *set. */
 void ag__sim_settings_load(const cJSON *settings, struct ag__sim_settings *set);
 

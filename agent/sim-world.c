@@ -570,6 +570,35 @@ static int load_table(struct loader *ld, const cJSON *o, const char *where,
     return 0;
 }
 
+/* Pushes t[0, n) of set as fields of the table on top of L's stack. */
+static void push_table(lua_State *L, const struct setting *t, size_t n,
+                       const struct ag__sim_settings *set)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *p = (const char *)set + t[i].off;
+        if (t[i].type == S_TABLE)
+            continue;
+        if (t[i].type == S_DBL)
+            lua_pushnumber(L, *(const double *)p);
+        else if (t[i].type == S_BOOL)
+            lua_pushboolean(L, *(const int *)p);
+        else if (t[i].type == S_INT)
+            lua_pushinteger(L, *(const int *)p);
+        else
+            lua_pushinteger(L, *(const long *)p);
+        lua_setfield(L, -2, t[i].key);
+    }
+}
+
+void ag__sim_settings_push(lua_State *L, const struct ag__sim_settings *set)
+{
+    lua_createtable(L, 0, (int)AG_ARRAY_SIZE(setting_defs));
+    push_table(L, setting_defs, AG_ARRAY_SIZE(setting_defs), set);
+    lua_createtable(L, 0, (int)AG_ARRAY_SIZE(weight_defs));
+    push_table(L, weight_defs, AG_ARRAY_SIZE(weight_defs), set);
+    lua_setfield(L, -2, "weights");
+}
+
 static int load_settings(struct loader *ld, const cJSON *s)
 {
     struct ag__sim_settings *set = &ld->w->set;
