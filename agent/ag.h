@@ -115,6 +115,11 @@ void ag_new_id(char out[33]);
  * NUL-terminated buffer in *out (length in *len if len is not NULL). */
 int ag_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* Formats a message into err (errlen bytes) when err is not NULL and
+ * errlen is not 0: for functions that report why they failed. */
+void ag_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* UTF-8: the length of the valid sequence at s (n > 0 bytes left), or
  * minus the length of the maximal invalid prefix that one U+FFFD replaces
  * (Unicode 3.9): overlong forms, surrogates and code points past U+10FFFF

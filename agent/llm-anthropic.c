@@ -273,7 +273,7 @@ static int parse_tool_use(const cJSON *b, int i, struct ag_toolcall *c,
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
 
     if (!cJSON_IsString(name)) {
-        ag__codec_err(err, errlen, "content[%d].name missing", i);
+        ag_seterr(err, errlen, "content[%d].name missing", i);
         return AG_EPARSE;
     }
     if (cJSON_IsString(id) && *id->valuestring)
@@ -295,7 +295,7 @@ static int parse_message(const cJSON *root, size_t n_body,
     int i = 0, n = 0, rc = 0;
 
     if (!cJSON_IsArray(content)) {
-        ag__codec_err(err, errlen, "content missing");
+        ag_seterr(err, errlen, "content missing");
         return AG_EPARSE;
     }
     cJSON_ArrayForEach(b, content) n += strcmp(type_of(b), "tool_use") == 0;
@@ -346,7 +346,7 @@ static int block_index(const cJSON *root, const char *type, int *index,
     double d = cJSON_IsNumber(ix) ? ix->valuedouble : -1;
 
     if (!(d >= 0 && d <= 1e6) || d != (double)(int)d) {
-        ag__codec_err(err, errlen, "%s.index missing", type);
+        ag_seterr(err, errlen, "%s.index missing", type);
         return AG_EPARSE;
     }
     *index = (int)d;
@@ -390,14 +390,13 @@ static int block_start(struct ag_stream *s, const cJSON *root, char *err,
     if (strcmp(type, "tool_use") != 0)
         return 0;
     if (find_call(s, index)) {
-        ag__codec_err(err, errlen, "content block %d started twice", index);
+        ag_seterr(err, errlen, "content block %d started twice", index);
         return AG_EPARSE;
     }
     if (!(c = ag_stream_call(s, index))) {
         if (s->ncalls >= AG_STREAM_MAXCALLS) {
-            ag__codec_err(err, errlen,
-                          "reply too large: more than %d tool calls",
-                          AG_STREAM_MAXCALLS);
+            ag_seterr(err, errlen, "reply too large: more than %d tool calls",
+                      AG_STREAM_MAXCALLS);
             return AG_ETOOBIG;
         }
         return ag__codec_fail(-ENOMEM, err, errlen);
@@ -463,7 +462,7 @@ static int event(struct ag_stream *s, const char *ev, const char *data,
     type = cJSON_IsString(t) ? t->valuestring : ev ? ev : "";
     if (strcmp(type, "error") == 0 || cJSON_HasObjectItem(root, "error")) {
         if ((rc = ag__codec_error(root, err, errlen)) == 0) {
-            ag__codec_err(err, errlen, "error from endpoint: (no message)");
+            ag_seterr(err, errlen, "error from endpoint: (no message)");
             rc = AG_EPROTO;
         }
     } else if (strcmp(type, "message_start") == 0) {

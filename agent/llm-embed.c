@@ -161,38 +161,38 @@ static int parse_item(const cJSON *it, int i, int want,
     int idx = i, d, k = 0;
 
     if (!cJSON_IsObject(it)) {
-        ag__codec_err(err, errlen, "data[%d] is not an object", i);
+        ag_seterr(err, errlen, "data[%d] is not an object", i);
         return AG_EPARSE;
     }
     if (ix) {
         if (!cJSON_IsNumber(ix) || ix->valuedouble != (double)ix->valueint ||
             ix->valueint < 0 || ix->valueint >= want) {
-            ag__codec_err(err, errlen,
-                          "data[%d].index is not an integer from 0 to %d", i,
-                          want - 1);
+            ag_seterr(err, errlen,
+                      "data[%d].index is not an integer from 0 to %d", i,
+                      want - 1);
             return AG_EPARSE;
         }
         idx = ix->valueint;
     }
     if (seen[idx]) {
-        ag__codec_err(err, errlen, "data[%d].index %d repeats", i, idx);
+        ag_seterr(err, errlen, "data[%d].index %d repeats", i, idx);
         return AG_EPARSE;
     }
     seen[idx] = 1;
     if (!e) {
-        ag__codec_err(err, errlen, "data[%d].embedding missing", i);
+        ag_seterr(err, errlen, "data[%d].embedding missing", i);
         return AG_EPARSE;
     }
     if (!cJSON_IsArray(e)) {
-        ag__codec_err(err, errlen, "data[%d].embedding is not an array%s", i,
-                      cJSON_IsString(e) ? " (base64?)" : "");
+        ag_seterr(err, errlen, "data[%d].embedding is not an array%s", i,
+                  cJSON_IsString(e) ? " (base64?)" : "");
         return AG_EPARSE;
     }
     d = cJSON_GetArraySize(e);
     if (d < 1 || d > AG_EMBED_MAX_DIMS) {
-        ag__codec_err(err, errlen,
-                      "data[%d].embedding has %d numbers (want 1 to %d)", i, d,
-                      AG_EMBED_MAX_DIMS);
+        ag_seterr(err, errlen,
+                  "data[%d].embedding has %d numbers (want 1 to %d)", i, d,
+                  AG_EMBED_MAX_DIMS);
         return AG_EPARSE;
     }
     if (!out->vecs) {
@@ -201,16 +201,16 @@ static int parse_item(const cJSON *it, int i, int want,
         if (!out->vecs)
             return ag__codec_fail(-ENOMEM, err, errlen);
     } else if (d != out->dims) {
-        ag__codec_err(err, errlen,
-                      "data[%d].embedding has %d numbers, the first one %d", i,
-                      d, out->dims);
+        ag_seterr(err, errlen,
+                  "data[%d].embedding has %d numbers, the first one %d", i, d,
+                  out->dims);
         return AG_EPARSE;
     }
     cJSON_ArrayForEach(v, e)
     {
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-            ag__codec_err(err, errlen, "data[%d].embedding[%d] is not a number",
-                          i, k);
+            ag_seterr(err, errlen, "data[%d].embedding[%d] is not a number", i,
+                      k);
             return AG_EPARSE;
         }
         out->vecs[(size_t)idx * (size_t)d + (size_t)k++] =
@@ -227,19 +227,18 @@ static int parse_root(const cJSON *root, int want, struct ag_embed_reply *out,
     int count, i = 0, rc = 0;
 
     if (!data) {
-        ag__codec_err(err, errlen, "data missing");
+        ag_seterr(err, errlen, "data missing");
         return AG_EPARSE;
     }
     if (!cJSON_IsArray(data)) {
-        ag__codec_err(err, errlen, "data is not an array");
+        ag_seterr(err, errlen, "data is not an array");
         return AG_EPARSE;
     }
     count = cJSON_GetArraySize(data);
     if (want <= 0)
         want = count;
     if (count != want || count < 1 || count > AG_EMBED_MAX_TEXTS) {
-        ag__codec_err(err, errlen, "data has %d items for %d texts", count,
-                      want);
+        ag_seterr(err, errlen, "data has %d items for %d texts", count, want);
         return AG_EPARSE;
     }
     if (!(seen = calloc((size_t)want, 1)))
@@ -266,7 +265,7 @@ int ag_embed_parse(const char *body, size_t n, int want,
 
     ag_embed_reply_clear(out);
     if (!body) {
-        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
+        ag_seterr(err, errlen, "invalid JSON in reply: empty");
         return AG_EPARSE;
     }
     if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)

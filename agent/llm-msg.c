@@ -214,17 +214,6 @@ const struct ag_codec *ag_codec_find(const char *name)
 
 /* ---- helpers shared by the codecs -------------------------------------- */
 
-void ag__codec_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Copies up to n bytes of p into out (of size outlen) as printable ASCII:
  * other bytes become '?', so that an excerpt is safe to show in a log. */
 static void excerpt(const char *p, size_t n, char *out, size_t outlen)
@@ -257,7 +246,7 @@ int ag__codec_json(const char *p, size_t n, cJSON **out, char *err,
     while (pos < n && is_space(p[pos]))
         pos++;
     if (pos == n) {
-        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
+        ag_seterr(err, errlen, "invalid JSON in reply: empty");
         return AG_EPARSE;
     }
     v = cJSON_ParseWithLengthOpts(p, n, &end, 0);
@@ -267,16 +256,16 @@ int ag__codec_json(const char *p, size_t n, cJSON **out, char *err,
             pos++;
         if (pos < n) {
             excerpt(p + pos, n - pos < 32 ? n - pos : 32, near, sizeof near);
-            ag__codec_err(err, errlen,
-                          "invalid JSON in reply at byte %zu of %zu: "
-                          "trailing data '%s'",
-                          pos, n, near);
+            ag_seterr(err, errlen,
+                      "invalid JSON in reply at byte %zu of %zu: "
+                      "trailing data '%s'",
+                      pos, n, near);
             cJSON_Delete(v);
             return AG_EPARSE;
         }
         if (!cJSON_IsObject(v)) {
             cJSON_Delete(v);
-            ag__codec_err(err, errlen, "invalid JSON in reply: not an object");
+            ag_seterr(err, errlen, "invalid JSON in reply: not an object");
             return AG_EPARSE;
         }
         *out = v;
@@ -285,9 +274,9 @@ int ag__codec_json(const char *p, size_t n, cJSON **out, char *err,
     pos = (end && end >= p && end <= p + n) ? (size_t)(end - p) : 0;
     from = pos > 16 ? pos - 16 : 0;
     excerpt(p + from, n - from < 32 ? n - from : 32, near, sizeof near);
-    ag__codec_err(err, errlen,
-                  "invalid JSON in reply at byte %zu of %zu: near '%s'", pos, n,
-                  near);
+    ag_seterr(err, errlen,
+              "invalid JSON in reply at byte %zu of %zu: near '%s'", pos, n,
+              near);
     return AG_EPARSE;
 }
 
@@ -327,9 +316,9 @@ int ag__codec_error(const cJSON *root, char *err, size_t errlen)
     if (!msg)
         msg = "(no message)";
     if (type && *type)
-        ag__codec_err(err, errlen, "error from endpoint: %s: %s", type, msg);
+        ag_seterr(err, errlen, "error from endpoint: %s: %s", type, msg);
     else
-        ag__codec_err(err, errlen, "error from endpoint: %s", msg);
+        ag_seterr(err, errlen, "error from endpoint: %s", msg);
     return AG_EPROTO;
 }
 
@@ -482,7 +471,7 @@ int ag__codec_parse(const char *body, size_t n, struct ag_llm_reply *out,
 
     ag_llm_reply_clear(out);
     if (!body) {
-        ag__codec_err(err, errlen, "invalid JSON in reply: empty");
+        ag_seterr(err, errlen, "invalid JSON in reply: empty");
         return AG_EPARSE;
     }
     if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
@@ -498,9 +487,9 @@ int ag__codec_parse(const char *body, size_t n, struct ag_llm_reply *out,
 int ag__codec_fail(int rc, char *err, size_t errlen)
 {
     if (rc == AG_ETOOBIG)
-        ag__codec_err(err, errlen, "reply too large");
+        ag_seterr(err, errlen, "reply too large");
     else if (rc == -ENOMEM)
-        ag__codec_err(err, errlen, "out of memory");
+        ag_seterr(err, errlen, "out of memory");
     return rc;
 }
 

@@ -162,7 +162,7 @@ static int add_content(const cJSON *v, struct ag_buf *b, const char *where,
     if (cJSON_IsString(v))
         return ag_buf_adds(b, v->valuestring);
     if (!cJSON_IsArray(v)) {
-        ag__codec_err(err, errlen, "%s is not a string", where);
+        ag_seterr(err, errlen, "%s is not a string", where);
         return AG_EPARSE;
     }
     cJSON_ArrayForEach(part, v)
@@ -193,15 +193,15 @@ static int parse_call(const cJSON *tc, int i, struct ag_toolcall *c, char *err,
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
 
     if (!cJSON_IsObject(fn)) {
-        ag__codec_err(err, errlen,
-                      "choices[0].message.tool_calls[%d].function missing", i);
+        ag_seterr(err, errlen,
+                  "choices[0].message.tool_calls[%d].function missing", i);
         return AG_EPARSE;
     }
     if (!cJSON_IsString(name)) {
-        ag__codec_err(err, errlen,
-                      "choices[0].message.tool_calls[%d].function.name "
-                      "missing",
-                      i);
+        ag_seterr(err, errlen,
+                  "choices[0].message.tool_calls[%d].function.name "
+                  "missing",
+                  i);
         return AG_EPARSE;
     }
     if (cJSON_IsString(id) && *id->valuestring)
@@ -224,16 +224,16 @@ static int parse_message(const cJSON *root, size_t n_body,
     int rc, n;
 
     if (!cJSON_IsArray(choices)) {
-        ag__codec_err(err, errlen, "choices missing");
+        ag_seterr(err, errlen, "choices missing");
         return AG_EPARSE;
     }
     if (!cJSON_IsObject(ch = cJSON_GetArrayItem(choices, 0))) {
-        ag__codec_err(err, errlen, "choices[0] missing");
+        ag_seterr(err, errlen, "choices[0] missing");
         return AG_EPARSE;
     }
     if (!cJSON_IsObject(msg =
                             cJSON_GetObjectItemCaseSensitive(ch, "message"))) {
-        ag__codec_err(err, errlen, "choices[0].message missing");
+        ag_seterr(err, errlen, "choices[0].message missing");
         return AG_EPARSE;
     }
     ag_buf_init(&text, n_body); /* the text cannot be longer than the body */
@@ -252,8 +252,7 @@ static int parse_message(const cJSON *root, size_t n_body,
 
     calls = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
     if (calls && !cJSON_IsNull(calls) && !cJSON_IsArray(calls)) {
-        ag__codec_err(err, errlen,
-                      "choices[0].message.tool_calls is not an array");
+        ag_seterr(err, errlen, "choices[0].message.tool_calls is not an array");
         return AG_EPARSE;
     }
     if ((n = cJSON_GetArraySize(calls)) > 0) {
@@ -306,10 +305,10 @@ static int pick_call(struct ag_stream *s, const cJSON *tc, int j,
         double d = ix->valuedouble;
 
         if (!(d >= 0 && d <= 1e6) || d != (double)(int)d) {
-            ag__codec_err(err, errlen,
-                          "choices[0].delta.tool_calls[%d]."
-                          "index invalid",
-                          j);
+            ag_seterr(err, errlen,
+                      "choices[0].delta.tool_calls[%d]."
+                      "index invalid",
+                      j);
             return AG_EPARSE;
         }
         index = (int)d;
@@ -326,10 +325,10 @@ static int pick_call(struct ag_stream *s, const cJSON *tc, int j,
     }
     if (!(c = ag_stream_call(s, index))) {
         if (s->ncalls >= AG_STREAM_MAXCALLS) {
-            ag__codec_err(err, errlen,
-                          "reply too large: more than %d tool "
-                          "calls",
-                          AG_STREAM_MAXCALLS);
+            ag_seterr(err, errlen,
+                      "reply too large: more than %d tool "
+                      "calls",
+                      AG_STREAM_MAXCALLS);
             return AG_ETOOBIG;
         }
         return ag__codec_fail(-ENOMEM, err, errlen);
@@ -451,8 +450,7 @@ static int error_event(const char *data, size_t n, char *err, size_t errlen)
         rc = ag__codec_error(root, err, errlen);
         m = cJSON_GetObjectItemCaseSensitive(root, "message");
         if (rc == 0 && cJSON_IsString(m)) {
-            ag__codec_err(err, errlen, "error from endpoint: %s",
-                          m->valuestring);
+            ag_seterr(err, errlen, "error from endpoint: %s", m->valuestring);
             rc = AG_EPROTO;
         }
         cJSON_Delete(root);
@@ -462,7 +460,7 @@ static int error_event(const char *data, size_t n, char *err, size_t errlen)
     for (size_t i = 0; i < n && i + 1 < sizeof text; i++)
         text[i] = (data[i] >= 0x20 && data[i] < 0x7f) ? data[i] : '?';
     text[n < sizeof text - 1 ? n : sizeof text - 1] = '\0';
-    ag__codec_err(err, errlen, "error from endpoint: %s", text);
+    ag_seterr(err, errlen, "error from endpoint: %s", text);
     return AG_EPROTO;
 }
 
@@ -487,7 +485,7 @@ static int event(struct ag_stream *s, const char *ev, const char *data,
         goto out;
     choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
     if (choices && !cJSON_IsNull(choices) && !cJSON_IsArray(choices)) {
-        ag__codec_err(err, errlen, "choices is not an array");
+        ag_seterr(err, errlen, "choices is not an array");
         rc = AG_EPARSE;
         goto out;
     }

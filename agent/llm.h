@@ -176,9 +176,6 @@ const struct ag_codec *ag_codec_find(const char *name);
 
 /* ---- private to the codecs (llm-msg.c) --------------------------------- */
 
-/* Formats a message into err (may be NULL or errlen 0). */
-void ag__codec_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Parses n bytes of JSON that must be one object (trailing white space
  * allowed). Returns 0 and a tree in *out (cJSON_Delete it), or AG_EPARSE
  * with "invalid JSON in reply at byte N of M: near '...'" in err. */

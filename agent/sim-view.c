@@ -208,20 +208,6 @@ extern const char ag__sim_view_script[];
 
 /* ---- reading the run ------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* The line of text (from 1) that p points into. */
 static int line_of(const char *text, const char *p)
 {
@@ -249,13 +235,13 @@ static int parse_object(const char *path, int line0, const char *text, size_t n,
         }
     }
     if (!v) {
-        seterr(err, errlen, "%s:%d: malformed JSON", path,
-               line0 - 1 + line_of(text, end ? end : text));
+        ag_seterr(err, errlen, "%s:%d: malformed JSON", path,
+                  line0 - 1 + line_of(text, end ? end : text));
         return AG_EPARSE;
     }
     if (!cJSON_IsObject(v)) {
         cJSON_Delete(v);
-        seterr(err, errlen, "%s:%d: not a JSON object", path, line0);
+        ag_seterr(err, errlen, "%s:%d: not a JSON object", path, line0);
         return AG_EPARSE;
     }
     *out = v;
@@ -271,9 +257,9 @@ static int slurp(const char *dir, const char *name, size_t max, char **path,
     *path = ag_xasprintf("%s/%s", dir, name);
     rc = ag_read_file(*path, max, text, len);
     if (rc < 0)
-        seterr(err, errlen, "%s: %s", *path,
-               rc == AG_ETOOBIG ? "larger than the view reads"
-                                : ag_strerror(rc));
+        ag_seterr(err, errlen, "%s: %s", *path,
+                  rc == AG_ETOOBIG ? "larger than the view reads"
+                                   : ag_strerror(rc));
     return rc;
 }
 
@@ -338,8 +324,8 @@ static int read_timeline(const char *dir, cJSON **out, char *err, size_t errlen)
         cJSON_AddItemToArray(events, ev);
         if (!cJSON_IsString(cJSON_GetObjectItem(ev, "t")) ||
             !cJSON_IsString(cJSON_GetObjectItem(ev, "type"))) {
-            seterr(err, errlen, "%s:%d: an event needs \"t\" and \"type\"",
-                   path, line);
+            ag_seterr(err, errlen, "%s:%d: an event needs \"t\" and \"type\"",
+                      path, line);
             rc = AG_EPARSE;
         }
     }
@@ -401,7 +387,7 @@ static int write_page(const char *path, const char *title, const char *json,
 
     if (!f) {
         rc = -errno;
-        seterr(err, errlen, "%s: %s", tmp, strerror(-rc));
+        ag_seterr(err, errlen, "%s: %s", tmp, strerror(-rc));
         free(tmp);
         return rc;
     }
@@ -417,7 +403,7 @@ static int write_page(const char *path, const char *title, const char *json,
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -errno;
     if (rc < 0) {
-        seterr(err, errlen, "%s: %s", path, strerror(-rc));
+        ag_seterr(err, errlen, "%s: %s", path, strerror(-rc));
         unlink(tmp);
     }
     free(tmp);
@@ -432,7 +418,7 @@ int ag_sim_view(const char *dir, const char *out_path, char *err, size_t errlen)
     int rc;
 
     if (!dir || !*dir) {
-        seterr(err, errlen, "no run directory");
+        ag_seterr(err, errlen, "no run directory");
         return -EINVAL;
     }
     if (!(all = cJSON_CreateObject()))
@@ -456,7 +442,7 @@ int ag_sim_view(const char *dir, const char *out_path, char *err, size_t errlen)
     cJSON_AddItemToObject(all, "metrics", metrics);
     if (!(json = cJSON_PrintUnformatted(all))) {
         cJSON_Delete(all);
-        seterr(err, errlen, "out of memory");
+        ag_seterr(err, errlen, "out of memory");
         return -ENOMEM;
     }
     name = ag_json_str(world, "name");

@@ -40,20 +40,6 @@ static const char *const providers[] = {"openai", "anthropic", "script"};
 
 /* ---- messages ----------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Writes "<path>: <message>" and returns AG_ETASK. */
 int ag__task_fail(struct ag__task_loader *ld, const char *fmt, ...)
 {
@@ -63,7 +49,7 @@ int ag__task_fail(struct ag__task_loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_err(ld->err, ld->errlen, "%s: %s", ld->path, msg);
+    ag_seterr(ld->err, ld->errlen, "%s: %s", ld->path, msg);
     return AG_ETASK;
 }
 
@@ -160,22 +146,22 @@ int ag__task_parse_spec(const char *spec, const char *dir, char **provider,
     char *p;
 
     if (!colon) {
-        set_err(msg, len,
-                "must be PROVIDER:NAME, e.g. openai:gpt-4o-mini (got %s)",
-                ag__task_show_str(spec, strlen(spec), buf));
+        ag_seterr(msg, len,
+                  "must be PROVIDER:NAME, e.g. openai:gpt-4o-mini (got %s)",
+                  ag__task_show_str(spec, strlen(spec), buf));
         return AG_ETASK;
     }
     p = ag_xstrndup(spec, (size_t)(colon - spec));
     if (!ag__task_is_provider(p)) {
-        set_err(msg, len,
-                "provider must be one of " AG__TASK_PROVIDER_LIST " (got %s)",
-                ag__task_show_str(p, strlen(p), buf));
+        ag_seterr(msg, len,
+                  "provider must be one of " AG__TASK_PROVIDER_LIST " (got %s)",
+                  ag__task_show_str(p, strlen(p), buf));
         free(p);
         return AG_ETASK;
     }
     if (!colon[1]) {
-        set_err(msg, len, "needs a %s after \"%s:\"",
-                strcmp(p, "script") == 0 ? "file" : "name", p);
+        ag_seterr(msg, len, "needs a %s after \"%s:\"",
+                  strcmp(p, "script") == 0 ? "file" : "name", p);
         free(p);
         return AG_ETASK;
     }
@@ -220,14 +206,14 @@ static int lua_fail(struct ag__task_loader *ld)
     if (!msg)
         msg = "unknown Lua error";
     if (strncmp(msg, ld->path, plen) == 0 && msg[plen] == ':') {
-        set_err(ld->err, ld->errlen, "%s", msg);
+        ag_seterr(ld->err, ld->errlen, "%s", msg);
     } else if (strncmp(msg, "...", 3) == 0 && (colon = strchr(msg, ':')) &&
                (size_t)(colon - msg - 3) <= plen &&
                strncmp(ld->path + plen - (size_t)(colon - msg - 3), msg + 3,
                        (size_t)(colon - msg - 3)) == 0) {
-        set_err(ld->err, ld->errlen, "%s%s", ld->path, colon);
+        ag_seterr(ld->err, ld->errlen, "%s%s", ld->path, colon);
     } else {
-        set_err(ld->err, ld->errlen, "%s: %s", ld->path, msg);
+        ag_seterr(ld->err, ld->errlen, "%s: %s", ld->path, msg);
     }
     return AG_ETASK;
 }
@@ -278,7 +264,7 @@ int ag_task_load(const char *path, struct ag_task **out, char *err,
     int rc;
 
     *out = NULL;
-    set_err(err, errlen, "%s", "");
+    ag_seterr(err, errlen, "%s", "");
     rc = ag_read_file(path, TASK_MAX_BYTES, &text, &len);
     if (rc == -EIO && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         rc = -EISDIR;
@@ -301,7 +287,7 @@ int ag_task_load_text(const char *path, const char *text, size_t len,
     int rc;
 
     *out = NULL;
-    set_err(err, errlen, "%s", "");
+    ag_seterr(err, errlen, "%s", "");
     if (len > TASK_MAX_BYTES)
         return ag__task_fail(&ld, "larger than %d bytes", TASK_MAX_BYTES);
     if (!(ld.L = luaL_newstate())) {
@@ -336,7 +322,7 @@ int ag_task_set_model(struct ag_task *t, const char *spec, char *err,
 
     if (ag__task_parse_spec(spec, NULL, &provider, &model, &script, msg,
                             sizeof msg) < 0) {
-        set_err(err, errlen, "model %s", msg);
+        ag_seterr(err, errlen, "model %s", msg);
         return AG_ETASK;
     }
     same_provider = t->provider && strcmp(t->provider, provider) == 0;
@@ -366,33 +352,33 @@ int ag_task_check(const struct ag_task *t, char *err, size_t errlen)
     struct stat st;
 
     if (!t->provider || !ag__task_is_provider(t->provider)) {
-        set_err(err, errlen,
-                "model provider must be one of " AG__TASK_PROVIDER_LIST
-                " (got %s)",
-                t->provider
-                    ? ag__task_show_str(t->provider, strlen(t->provider), buf)
-                    : "nil");
+        ag_seterr(err, errlen,
+                  "model provider must be one of " AG__TASK_PROVIDER_LIST
+                  " (got %s)",
+                  t->provider
+                      ? ag__task_show_str(t->provider, strlen(t->provider), buf)
+                      : "nil");
         return AG_ETASK;
     }
     if (strcmp(t->provider, "script") == 0) {
         if (!t->script || !*t->script) {
-            set_err(err, errlen, "provider script needs a model file");
+            ag_seterr(err, errlen, "provider script needs a model file");
             return AG_ETASK;
         }
         if (t->replaying)
             return 0; /* the log answers: the file need not be there now */
         if (stat(t->script, &st) < 0 || access(t->script, R_OK) < 0) {
-            set_err(err, errlen, "cannot read script model %s: %s", t->script,
-                    strerror(errno));
+            ag_seterr(err, errlen, "cannot read script model %s: %s", t->script,
+                      strerror(errno));
             return AG_ETASK;
         }
         if (!S_ISREG(st.st_mode)) {
-            set_err(err, errlen, "cannot read script model %s: %s", t->script,
-                    strerror(S_ISDIR(st.st_mode) ? EISDIR : EINVAL));
+            ag_seterr(err, errlen, "cannot read script model %s: %s", t->script,
+                      strerror(S_ISDIR(st.st_mode) ? EISDIR : EINVAL));
             return AG_ETASK;
         }
     } else if (!t->model || !*t->model) {
-        set_err(err, errlen, "provider %s needs a model name", t->provider);
+        ag_seterr(err, errlen, "provider %s needs a model name", t->provider);
         return AG_ETASK;
     }
     return 0;

@@ -6,6 +6,7 @@
 #include "ag.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,17 @@ void ag_new_id(char out[33])
     }
     for (int i = 0; i < 16; i++)
         snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+void ag_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 int ag_utf8_seq(const unsigned char *s, size_t n)
