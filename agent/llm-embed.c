@@ -264,14 +264,9 @@ int ag_embed_parse(const char *body, size_t n, int want,
     int rc;
 
     ag_embed_reply_clear(out);
-    if (!body) {
-        ag_seterr(err, errlen, "invalid JSON in reply: empty");
-        return AG_EPARSE;
-    }
-    if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
+    if ((rc = ag__codec_root(body, n, &root, err, errlen)) < 0)
         return rc;
-    if ((rc = ag__codec_error(root, err, errlen)) == 0)
-        rc = parse_root(root, want, out, err, errlen);
+    rc = parse_root(root, want, out, err, errlen);
     cJSON_Delete(root);
     if (rc < 0)
         ag_embed_reply_clear(out);

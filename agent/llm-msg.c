@@ -470,17 +470,31 @@ int ag__codec_parse(const char *body, size_t n, struct ag_llm_reply *out,
     int rc;
 
     ag_llm_reply_clear(out);
+    if ((rc = ag__codec_root(body, n, &root, err, errlen)) < 0)
+        return rc;
+    rc = parse_message(root, n, out, err, errlen);
+    cJSON_Delete(root);
+    if (rc < 0)
+        ag_llm_reply_clear(out);
+    return rc;
+}
+
+int ag__codec_root(const char *body, size_t n, cJSON **root, char *err,
+                   size_t errlen)
+{
+    int rc;
+
+    *root = NULL;
     if (!body) {
         ag_seterr(err, errlen, "invalid JSON in reply: empty");
         return AG_EPARSE;
     }
-    if ((rc = ag__codec_json(body, n, &root, err, errlen)) < 0)
+    if ((rc = ag__codec_json(body, n, root, err, errlen)) < 0)
         return rc;
-    if ((rc = ag__codec_error(root, err, errlen)) == 0)
-        rc = parse_message(root, n, out, err, errlen);
-    cJSON_Delete(root);
-    if (rc < 0)
-        ag_llm_reply_clear(out);
+    if ((rc = ag__codec_error(*root, err, errlen)) < 0) {
+        cJSON_Delete(*root);
+        *root = NULL;
+    }
     return rc;
 }
 

@@ -185,6 +185,10 @@ int ag__codec_json(const char *p, size_t n, cJSON **out, char *err,
  * when root is an error reply ({"error": {...}}, {"error": "..."},
  * {"type": "error", ...} or {"object": "error", ...}), else 0. */
 int ag__codec_error(const cJSON *root, char *err, size_t errlen);
+/* A whole reply body as JSON: ag__codec_json, then ag__codec_error (the
+ * tree is freed then); a NULL body is "invalid JSON in reply: empty". */
+int ag__codec_root(const char *body, size_t n, cJSON **root, char *err,
+                   size_t errlen);
 /* Appends "name: value" to *hdrs. Returns 0, -ENOMEM, or -EINVAL when
  * value holds a control character (a key must not inject header lines).
  * The formatted line is wiped before it is freed: it may hold a key. */
