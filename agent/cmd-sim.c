@@ -79,7 +79,7 @@ static int run_main(int argc, char **argv)
     struct ag_sim_opts o;
     struct ag_sim_result res;
     char err[1024] = "", *end;
-    int c, rc, quiet = 0;
+    int c, rc, quiet = 0, status = AG_EXIT_USAGE;
 
     memset(&o, 0, sizeof o);
     o.seed = 1;
@@ -96,8 +96,7 @@ static int run_main(int argc, char **argv)
                         "agent sim: --seed must be a number (got "
                         "\"%s\")\n",
                         optarg);
-                free(sets);
-                return AG_EXIT_USAGE;
+                goto done;
             }
             break;
         case 'u':
@@ -119,8 +118,7 @@ static int run_main(int argc, char **argv)
                         "agent sim: --tick must be a positive number "
                         "of seconds (got \"%s\")\n",
                         optarg);
-                free(sets);
-                return AG_EXIT_USAGE;
+                goto done;
             }
             break;
         case 'r':
@@ -137,26 +135,23 @@ static int run_main(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            free(sets);
-            return AG_EXIT_OK;
+            status = AG_EXIT_OK;
+            goto done;
         default:
             usage(stderr);
-            free(sets);
-            return AG_EXIT_USAGE;
+            goto done;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "agent sim: give one world file\n");
         usage(stderr);
-        free(sets);
-        return AG_EXIT_USAGE;
+        goto done;
     }
     o.world = argv[optind];
     o.sets = sets;
     if (quiet)
         o.progress = 0;
     rc = ag_sim_run(&o, &res, err, sizeof err);
-    free(sets);
     if (err[0])
         fprintf(stderr, "agent sim: %s\n", err);
     if (rc == 0 && !quiet)
@@ -164,7 +159,10 @@ static int run_main(int argc, char **argv)
                 "agent sim: %ld events, %ld model calls, %ld cache "
                 "hits, %ld failed; written to %s\n",
                 res.events, res.calls, res.cache_hits, res.failures, o.out);
-    return rc == 0 ? AG_EXIT_OK : rc == 1 ? AG_EXIT_FAILED : AG_EXIT_USAGE;
+    status = rc == 0 ? AG_EXIT_OK : rc == 1 ? AG_EXIT_FAILED : AG_EXIT_USAGE;
+done:
+    free(sets);
+    return status;
 }
 
 /* agent sim view DIR [-o FILE] */
