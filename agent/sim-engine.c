@@ -351,8 +351,7 @@ static void agents_free(struct ag__sim *s)
 static int write_checkpoint(struct ag__sim *s)
 {
     cJSON *c = cJSON_CreateObject();
-    char *path = ag_xasprintf("%s/checkpoint.json", s->out), *text, *line,
-         t[20];
+    char t[20];
     int rc;
 
     ag__sim_fmt_time(s->now, t);
@@ -366,24 +365,18 @@ static int write_checkpoint(struct ag__sim *s)
         cJSON_AddItemToObject(c, "set", cJSON_Duplicate(s->set, 1));
     ag__sim_fmt_time(s->until, t);
     cJSON_AddStringToObject(c, "until", t);
-    text = cJSON_Print(c);
-    line = ag_xasprintf("%s\n", text);
-    rc = ag_write_file(path, line, strlen(line));
-    free(line);
-    free(text);
-    free(path);
+    rc = ag__sim_write_json(s->out, "checkpoint.json", c);
     cJSON_Delete(c);
     return rc;
 }
 
-/* --resume: the run in o->out must have stopped at a limit; it goes on
- * with the seed and end it had (an --until given now wins). */
-static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
-                           char *err, size_t errlen)
+/* --resume: the checkpoint of the run in o->out (it stopped at a limit),
+ * or NULL with a message. */
+static cJSON *read_checkpoint(const struct ag_sim_opts *o, char *err,
+                              size_t errlen)
 {
-    char *path = ag_xasprintf("%s/checkpoint.json", s->out), *data;
+    char *path = ag_xasprintf("%s/checkpoint.json", o->out), *data;
     cJSON *c;
-    const char *until;
     int rc = ag_read_file(path, 1u << 20, &data, NULL);
 
     if (rc < 0) {
@@ -392,7 +385,7 @@ static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
                  "checkpoint only when a limit stops it)",
                  path, ag_strerror(rc));
         free(path);
-        return rc;
+        return NULL;
     }
     c = cJSON_Parse(data);
     free(data);
@@ -400,35 +393,19 @@ static int read_checkpoint(struct ag__sim *s, const struct ag_sim_opts *o,
         !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(c, "seed"))) {
         snprintf(err, errlen, "%s: not a checkpoint", path);
         cJSON_Delete(c);
-        free(path);
-        return AG_EPARSE;
+        c = NULL;
     }
-    s->seed = (uint64_t)ag_json_num(c, "seed", 1);
-    if (!o->until && (until = ag_json_str(c, "until")))
-        s->until = ag__sim_parse_time(until);
-    cJSON_Delete(c);
     free(path);
-    return 0;
+    return c;
 }
 
-/* The settings --set gives (after those of the checkpoint when resuming),
- * as an object for the world loader, or NULL; sets *bad on a malformed one. */
-static cJSON *settings_set(const struct ag_sim_opts *o, char *err,
-                           size_t errlen, int *bad)
+/* The settings for the world loader: the checkpoint's (when resuming), then
+ * --set's; NULL when none. Returns -1 with a message on a malformed --set. */
+static int settings_set(const struct ag_sim_opts *o, cJSON *cp, cJSON **out,
+                        char *err, size_t errlen)
 {
-    cJSON *set = NULL;
+    cJSON *set = cJSON_DetachItemFromObjectCaseSensitive(cp, "set");
 
-    *bad = 0;
-    if (o->resume) {
-        char *path = ag_xasprintf("%s/checkpoint.json", o->out), *data;
-        if (ag_read_file(path, 1u << 20, &data, NULL) == 0) {
-            cJSON *c = cJSON_Parse(data);
-            set = cJSON_DetachItemFromObjectCaseSensitive(c, "set");
-            cJSON_Delete(c);
-            free(data);
-        }
-        free(path);
-    }
     for (int i = 0; i < o->nsets; i++) {
         if (!set)
             set = cJSON_CreateObject();
@@ -437,10 +414,12 @@ static cJSON *settings_set(const struct ag_sim_opts *o, char *err,
                      "--set %s: expected KEY=VALUE, KEY a setting of the "
                      "world (memory, attention, weights.recency, ...)",
                      o->sets[i]);
-            *bad = 1;
+            cJSON_Delete(set);
+            return -1;
         }
     }
-    return set;
+    *out = set;
+    return 0;
 }
 
 /* ---- light agents ------------------------------------------------------ */
@@ -509,27 +488,30 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
 {
     struct ag__sim s;
     char *audit_path = NULL;
-    int rc, bad, status = 0;
+    cJSON *cp = NULL;
+    int rc, status = 0;
 
     memset(&s, 0, sizeof s);
     memset(res, 0, sizeof *res);
-    s.set = settings_set(o, err, errlen, &bad);
-    if (bad ||
+    if (o->resume && !(cp = read_checkpoint(o, err, errlen)))
+        return 2;
+    if (settings_set(o, cp, &s.set, err, errlen) < 0 ||
         (rc = ag__sim_world_load(o->world, s.set, &s.w, err, errlen)) < 0) {
-        if (!bad && s.set && strstr(err, ": settings"))
-            snprintf(err + strlen(err), errlen - strlen(err), " (with --set)");
         cJSON_Delete(s.set);
+        cJSON_Delete(cp);
         return 2;
     }
     if (s.w.light) {
         ag__sim_world_free(&s.w);
         cJSON_Delete(s.set);
+        cJSON_Delete(cp);
         return run_light(o, res, err, errlen);
     }
     if (s.w.npersonas == 0) {
         snprintf(err, errlen, "%s: no personas to simulate", o->world);
         ag__sim_world_free(&s.w);
         cJSON_Delete(s.set);
+        cJSON_Delete(cp);
         return 2;
     }
     if (o->tick >= 0)
@@ -543,9 +525,10 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
     s.t_start_ns = ag_now_ns();
     s.now = s.w.start;
     s.until = o->until ? ag__sim_parse_time(o->until) : s.w.start + 86400;
-    if (o->resume && read_checkpoint(&s, o, err, errlen) < 0) {
-        status = 2;
-        goto out;
+    if (cp) { /* the seed and end the run had (an --until given now wins) */
+        s.seed = (uint64_t)ag_json_num(cp, "seed", 1);
+        if (!o->until && ag_json_str(cp, "until"))
+            s.until = ag__sim_parse_time(ag_json_str(cp, "until"));
     }
     if (s.until < s.w.start) {
         snprintf(err, errlen,
@@ -607,9 +590,9 @@ int ag_sim_run(const struct ag_sim_opts *o, struct ag_sim_result *res,
         status = 1;
     }
     if (status == 0) {
-        char *cp = ag_xasprintf("%s/checkpoint.json", s.out);
-        unlink(cp); /* done: nothing left to resume */
-        free(cp);
+        char *done = ag_xasprintf("%s/checkpoint.json", s.out);
+        unlink(done); /* done: nothing left to resume */
+        free(done);
     }
     if (status == 1 && s.stopping) {
         if ((rc = write_checkpoint(&s)) < 0)
@@ -652,6 +635,7 @@ out:
     agents_free(&s);
     ag__sim_world_free(&s.w);
     cJSON_Delete(s.set);
+    cJSON_Delete(cp);
     free(s.heap);
     free(s.out);
     free(s.sim_dir);

@@ -16,7 +16,7 @@
 #include "json.h"
 #include "sim-private.h"
 
-static int write_json(const char *dir, const char *name, const cJSON *v)
+int ag__sim_write_json(const char *dir, const char *name, const cJSON *v)
 {
     char *path = ag_xasprintf("%s/%s", dir, name);
     char *text = cJSON_Print(v), *line = ag_xasprintf("%s\n", text);
@@ -99,7 +99,7 @@ int ag__sim_out_open(struct ag__sim *s, char *err, size_t errlen)
             cJSON_AddStringToObject(s->w.json, "source", real);
         free(real);
     }
-    return write_json(s->out, "world.json", s->w.json);
+    return ag__sim_write_json(s->out, "world.json", s->w.json);
 }
 
 void ag__sim_event(struct ag__sim *s, int agent, const char *type,
@@ -381,7 +381,7 @@ int ag__sim_out_close(struct ag__sim *s, char *err, size_t errlen)
         rc = -s->out_errno;
     s->timeline = NULL;
     /* each file is written even when one before failed */
-    if ((r = write_json(s->out, "metrics.json", m)) < 0 && !rc) {
+    if ((r = ag__sim_write_json(s->out, "metrics.json", m)) < 0 && !rc) {
         rc = r;
         what = "metrics.json";
     }

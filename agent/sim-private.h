@@ -276,6 +276,9 @@ void ag__sim_learned(struct ag__sim *s, int agent, int fact, int from);
 /* When dir holds a run of light agents (metrics.json with "light"), adds
  * to err that view and interview are for full simulations. */
 void ag__sim_light_hint(const char *dir, char *err, size_t errlen);
+/* Writes v as dir/name, whole or not at all (ag_write_file). Returns 0 or
+ * a negative errno. */
+int ag__sim_write_json(const char *dir, const char *name, const cJSON *v);
 /* Writes a record to the run's audit log (data taken over); once the log
  * cannot be written (a full disk) the run stops as at a limit, since the
  * log is what a resume answers from. */
