@@ -252,8 +252,14 @@ static char *utf8_fix(const char *s)
     int k;
     struct ag_buf b;
 
-    while (i < n && (k = ag_utf8_seq(p + i, n - i)) > 0)
-        i += (size_t)k;
+    while (i < n) { /* ASCII, the common case, without a call */
+        if (p[i] < 0x80)
+            i++;
+        else if ((k = ag_utf8_seq(p + i, n - i)) > 0)
+            i += (size_t)k;
+        else
+            break;
+    }
     if (i == n)
         return NULL;
     ag_buf_init(&b, (size_t)-1 / 4);
